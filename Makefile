@@ -1,0 +1,31 @@
+# Two commands for a new user: `make demo` and `make test`. Both install what is missing first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/install-system.sh | sha256sum | cut -c1-12)
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system.sh
+	@bash scripts/install-system.sh
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/trustwatch demo
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/scan_throughput.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) demo-output trustwatch-demo.db .pytest_cache

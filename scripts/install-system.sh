@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages trustwatch needs outside Python. Installs them with apt-get when run as root;
+# otherwise names each missing package and how to install it, and fails.
+set -euo pipefail
+
+missing=()
+# PostgreSQL server binaries: the test suite runs the store against a real PostgreSQL.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "error: missing Debian packages: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 3
+fi

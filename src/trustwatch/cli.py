@@ -1,0 +1,231 @@
+"""The `trustwatch` command. Errors become one sentence on stderr and an exit code (2 bad input,
+3 a missing external tool), never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import TrustwatchError
+
+app = typer.Typer(
+    name="trustwatch",
+    help="Scan public social-media posts against published criteria, with evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+err = Console(stderr=True)
+DEFAULT_DB = "./trustwatch.db"
+
+DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--policy", "-p", help="Policy pack file or folder (repeatable). Default: the shipped packs."),
+]
+
+
+def _examples_dir() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "examples" / "posts.jsonl").exists():
+            return parent / "examples"
+    raise TrustwatchError("The bundled examples were not found.", "Run the demo from a clone of the trustwatch repository.")
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def scan(
+    inputs: Annotated[list[str], typer.Argument(help="Post files (.jsonl, .csv, .parquet, optionally .gz) or - for stdin.")],
+    db: DbOpt = DEFAULT_DB,
+    policy: PolicyOpt = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Results file (JSON Lines, one line per input record).")] = None,
+    quarantine: Annotated[str | None, typer.Option(help="Where bad records go (default: beside --out).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the database.")] = False,
+) -> None:
+    """Scan posts and write one result line per record.
+
+    Example: trustwatch scan examples/posts.jsonl --out results.jsonl --workers 2
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .pipeline import run_scan
+
+    with Progress(
+        TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("scan", total=None, rate="")
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            elapsed = progress.tasks[0].elapsed or 1e-9
+            progress.update(task, advance=n, rate=f"{done / elapsed:,.0f} posts/s")
+
+        summary = run_scan(
+            inputs, policies=policy, out=out, quarantine=quarantine,
+            db=None if no_store else db, workers=workers, on_progress=tick,
+        )
+    console = err if out == "-" else Console()
+    table = Table(title="trustwatch scan", show_header=False)
+    table.add_row("records read", f"{summary.records_read:,}")
+    table.add_row("results ok", f"{summary.results_ok:,}")
+    table.add_row("quarantined", f"{summary.quarantined:,}")
+    table.add_row("flagged", f"{summary.flagged:,}")
+    for cat, n in summary.per_category.items():
+        table.add_row(f"  {cat}", f"{n:,}")
+    table.add_row("posts/s", f"{summary.posts_per_s:,.0f}")
+    console.print(table)
+    if summary.out and summary.out != "-":
+        console.print(f"results: {summary.out}")
+    if summary.quarantine_file:
+        console.print(f"quarantine: {summary.quarantine_file} ({summary.quarantined:,} bad records, each with its line and reason)")
+    if summary.run_id is not None:
+        console.print(f"stored as scan run {summary.run_id} in {db}")
+
+
+@app.command()
+def report(
+    db: DbOpt = DEFAULT_DB,
+    scan_id: Annotated[int | None, typer.Option("--scan", help="Scan run id (default: the latest).")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="HTML file to write.")] = "report.html",
+    lang: Annotated[str, typer.Option(help="Report language: en or vi.")] = "en",
+    examples: Annotated[int, typer.Option(help="Examples shown per category.")] = 10,
+) -> None:
+    """Write a self-contained HTML report of a scan (counts, examples per category with highlighted evidence).
+
+    Example: trustwatch report --out report.html
+    """
+    from .report import write_report
+
+    path = write_report(db, scan_id, out, lang=lang, per_category=examples)
+    typer.echo(f"report: {path}")
+
+
+@app.command(name="eval")
+def eval_cmd(
+    data: Annotated[str, typer.Argument(help="Labeled posts: each record has a `labels` list of category ids.")],
+    policy: PolicyOpt = None,
+    label_field: Annotated[str, typer.Option(help="Field holding the labels.")] = "labels",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    show_errors: Annotated[bool, typer.Option("--errors", help="List the ids of misclassified posts.")] = False,
+) -> None:
+    """Measure the policy packs on labeled posts: precision, recall and F1 per category.
+
+    Example: trustwatch eval examples/posts.jsonl
+    """
+    from .evaluate import evaluate
+
+    res = evaluate(data, policy, label_field)
+    if as_json:
+        sys.stdout.write(orjson.dumps(res, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"policy packs on {data} (n={res['n']})")
+    for col in ("category", "precision", "recall", "f1", "support", "fp", "fn"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    for cat, m in res["per_class"].items():
+        table.add_row(cat, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]), str(m["fp"]), str(m["fn"]))
+    Console().print(table)
+    typer.echo(f"macro-F1 {res['macro_f1']:.3f}")
+    if show_errors:
+        for cat, m in res["per_class"].items():
+            if m["false_positives"]:
+                typer.echo(f"{cat} false positives: {' '.join(m['false_positives'])}")
+            if m["false_negatives"]:
+                typer.echo(f"{cat} false negatives: {' '.join(m['false_negatives'])}")
+
+
+@app.command()
+def demo(
+    db: DbOpt = "./trustwatch-demo.db",
+    out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the demo's results and report.")] = "demo-output",
+) -> None:
+    """Scan the bundled examples, measure the packs on their labels and write a report.
+
+    Example: trustwatch demo
+    """
+    from .evaluate import evaluate
+    from .pipeline import run_scan
+    from .report import write_report
+
+    ex = _examples_dir()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = [str(ex / "posts.jsonl")] + ([str(ex / "bad_posts.jsonl")] if (ex / "bad_posts.jsonl").exists() else [])
+    summary = run_scan(inputs, out=str(out / "results.jsonl"), quarantine=str(out / "quarantine.jsonl"), db=db, workers=1)
+    report_path = write_report(db, summary.run_id, str(out / "report.html"))
+    res = evaluate(str(ex / "posts.jsonl"))
+    console = Console()
+    table = Table(title=f"trustwatch demo: {summary.records_read} records, {summary.flagged} flagged, {summary.quarantined} quarantined")
+    for col in ("category", "flagged", "precision", "recall"):
+        table.add_column(col)
+    for cat, m in res["per_class"].items():
+        table.add_row(cat, str(summary.per_category.get(cat, 0)), f"{m['precision']:.3f}", f"{m['recall']:.3f}")
+    console.print(table)
+    console.print(f"results (one line per record): {out / 'results.jsonl'}")
+    console.print(f"quarantined records with reasons: {out / 'quarantine.jsonl'}")
+    console.print(f"HTML report with highlighted evidence: {report_path}")
+    console.print(f"database: {db}  — next: `trustwatch scan YOUR_POSTS.jsonl --out results.jsonl`, `trustwatch policy list`")
+
+
+@policy_app.command("check")
+def policy_check(paths: Annotated[list[str], typer.Argument(help="Pack files or folders.")]) -> None:
+    """Validate policy packs; print every problem as file:field: problem; fix.
+
+    Example: trustwatch policy check my_packs/
+    """
+    from .detect import Detector
+    from .policy import load_packs
+
+    packs = load_packs(paths)
+    Detector(packs)
+    for p in packs:
+        typer.echo(f"ok {p.path}: {p.id} v{p.pack.version}, {len(p.pack.signals)} signals, require: {p.pack.require}")
+
+
+@policy_app.command("list")
+def policy_list(policy: PolicyOpt = None) -> None:
+    """List the packs in use with their criterion text.
+
+    Example: trustwatch policy list
+    """
+    from .policy import load_packs
+
+    for p in load_packs(policy):
+        terms = sum(len(getattr(s, "terms", []) or []) for s in p.signals)
+        typer.echo(f"{p.id} v{p.pack.version} [{p.pack.severity}, {p.pack.action}, {p.pack.mode}] {p.pack.title} — {terms} terms")
+        typer.echo(f"    {p.pack.criterion.strip()}")
+
+
+def main() -> None:
+    try:
+        app()
+    except TrustwatchError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The small interface every signal implements.
+
+A signal type compiles *all* signals of its type across all packs into one matcher, so that, for
+example, every lexicon of every pack is searched by one automaton in one pass over the text.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from ..normalize import Normalized
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRef:
+    """One signal of one pack, as the engine numbers them."""
+
+    index: int
+    pack_id: str
+    group: str
+    config: Any  # the signal type's validated config model
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The texts of one post to search, each under its source name (`text`, `title`, `image:0:ocr`)."""
+
+    sources: tuple[tuple[str, Normalized], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One match of one signal: `key` identifies what matched (two hits with one key count once)."""
+
+    ref: int
+    key: str
+    source: str
+    start: int
+    end: int
+    weight: float
+    detail: str
+
+
+class Matcher(ABC):
+    @abstractmethod
+    def match(self, doc: Document) -> list[Hit]:
+        """Every hit of the compiled signals in the document; offsets index each source's original text."""
+
+
+class SignalType(ABC):
+    name: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+
+    @classmethod
+    @abstractmethod
+    def build(cls, refs: list[SignalRef]) -> Matcher:
+        """Compile every signal of this type into one matcher."""

@@ -1,0 +1,394 @@
+"""Ingest: read posts from JSON Lines, CSV or Parquet (plain or gzip, or `-` for stdin), streaming.
+
+Reading is split in two so it can run in parallel: `read_units` (cheap, in order, in the main
+process) yields raw records with their line numbers, and `parse_unit` (in the workers) turns one raw
+record into a validated `Post` or a `Quarantined` with a one-sentence reason. A record that cannot be
+read is never dropped: it is quarantined and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from .errors import InputError
+from .models import Author, Media, Post, Quarantined
+
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is quarantined without being held in memory
+MAX_TEXT_CHARS = 100_000  # a post longer than this is not a post; quarantined with a reason
+RAW_KEEP = 2000  # characters of a bad record kept in the quarantine file
+MEDIA_TYPES = ("image", "audio", "video")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One raw record: JSON bytes (JSON Lines) or a dict (CSV, Parquet), or a read error."""
+
+    source: str
+    line: int
+    payload: bytes | dict[str, Any] | None
+    error: str | None = None
+
+
+class RecordError(ValueError):
+    """Why one record was quarantined (a full sentence)."""
+
+
+# --- formats ----------------------------------------------------------------------------------------
+
+
+def detect_format(path: str, head: bytes) -> str:
+    """`jsonl`, `csv` or `parquet`, from the name first, then from the first bytes."""
+    name = path.lower().removesuffix(".gz").removesuffix(".gzip")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")) or head.startswith(b"PAR1"):
+        return "parquet"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{") or not stripped:
+        return "jsonl"
+    first_line = stripped.split(b"\n", 1)[0]
+    if b"," in first_line and b"id" in first_line.lower():
+        return "csv"
+    return "jsonl"
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path == "-":
+        raw: IO[bytes] = sys.stdin.buffer
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"The input file {path} does not exist.", "Check the path.")
+        if p.is_dir():
+            raise InputError(f"The input {path} is a folder, not a file.", "Pass the files inside it.")
+        raw = open(p, "rb")  # noqa: SIM115 - closed by the caller's generator
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+    return buffered
+
+
+def check_inputs(paths: list[str]) -> None:
+    """Fail before scanning if an input path is missing, so a typo costs nothing."""
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            what = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
+            raise InputError(f"The input {path} {what}.", "Check the path.")
+
+
+def read_units(path: str) -> Iterator[Unit]:
+    """Yield the raw records of one input in order; a file that cannot be opened as its format
+    yields one error unit (line 0) so that the failure is counted and visible."""
+    stream = _open_binary(path)
+    try:
+        try:
+            head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+        except (OSError, EOFError) as exc:
+            yield Unit(path, 0, None, f"The file could not be read ({exc}).")
+            return
+        fmt = detect_format(path, head)
+        if fmt == "jsonl":
+            yield from _jsonl_units(path, stream)
+        elif fmt == "csv":
+            yield from _csv_units(path, stream)
+        else:
+            yield from _parquet_units(path, stream)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _jsonl_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
+    line_no = 0
+    while True:
+        try:
+            line = stream.readline(MAX_LINE_BYTES)
+        except (OSError, EOFError) as exc:  # truncated or corrupt gzip
+            yield Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({exc}).")
+            return
+        if not line:
+            return
+        line_no += 1
+        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            # Skip the rest of an overlong line without keeping it.
+            while True:
+                chunk = stream.readline(MAX_LINE_BYTES)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield Unit(path, line_no, None, f"The line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, too long to be one post.")
+            continue
+        if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip():
+            continue
+        yield Unit(path, line_no, line)
+
+
+def _csv_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    delimiter = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except (UnicodeDecodeError, csv.Error) as exc:
+        yield Unit(path, 1, None, f"The CSV header could not be read ({exc}).")
+        return
+    header = [h.lstrip("\ufeff").strip() for h in header]
+    missing_id = "id" not in header
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            yield Unit(path, start, None, f"The row is not valid UTF-8 text ({exc.reason} at byte {exc.start}); the rest of the file could not be read.")
+            return
+        except csv.Error as exc:
+            yield Unit(path, start, None, f"The row is not valid CSV ({exc}).")
+            start = reader.line_num + 1
+            continue
+        line = start
+        start = reader.line_num + 1
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            yield Unit(path, line, None, f"The row has {len(row)} fields but the header has {len(header)}; a column is missing or a comma is not quoted.")
+            continue
+        if missing_id:
+            yield Unit(path, line, None, "The record has no id because the CSV has no `id` column; add one.")
+            continue
+        yield Unit(path, line, dict(zip(header, row, strict=True)))
+
+
+def _parquet_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
+    import pyarrow.parquet as pq
+
+    try:
+        source: Any = path if path != "-" and not isinstance(stream, gzip.GzipFile) else io.BytesIO(stream.read())
+        pf = pq.ParquetFile(source)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        yield Unit(path, 0, None, f"The file could not be read as Parquet ({exc}).")
+        return
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=4096):
+            for rec in batch.to_pylist():
+                row += 1
+                yield Unit(path, row, rec)
+    except Exception as exc:
+        yield Unit(path, row + 1, None, f"The Parquet file is damaged after row {row} ({exc}).")
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+def _type_name(v: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _str(rec: dict[str, Any], key: str, required: bool = False) -> str | None:
+    v = rec.get(key)
+    if v is None or v == "":
+        if required:
+            raise RecordError(f"The record has no `{key}`; every post needs one.")
+        return None
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if not isinstance(v, str):
+        raise RecordError(f"The field `{key}` must be text but is {_type_name(v)}.")
+    return v
+
+
+def _int(v: Any, field: str) -> int | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        raise RecordError(f"The field `{field}` must be a whole number but is true/false.")
+    if isinstance(v, int):
+        n = v
+    elif isinstance(v, float) and v.is_integer():
+        n = int(v)
+    elif isinstance(v, str) and v.strip().isdigit():
+        n = int(v.strip())
+    else:
+        raise RecordError(f"The field `{field}` must be a whole number but is {v!r:.40}.")
+    if n < 0:
+        raise RecordError(f"The field `{field}` must not be negative but is {n}.")
+    return n
+
+
+def _bool(v: Any, field: str) -> bool | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+        return v.strip().lower() in ("true", "1", "yes")
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    raise RecordError(f"The field `{field}` must be true or false but is {v!r:.40}.")
+
+
+def _str_list(v: Any, field: str) -> tuple[str, ...]:
+    if v is None or v == "":
+        return ()
+    if isinstance(v, str):  # flattened CSV: a JSON list, or items separated by spaces, commas or |
+        s = v.strip()
+        if s.startswith("["):
+            try:
+                v = orjson.loads(s)
+            except orjson.JSONDecodeError:
+                raise RecordError(f"The field `{field}` looks like a JSON list but does not parse.") from None
+        else:
+            return tuple(x for x in s.replace("|", " ").replace(",", " ").split() if x)
+    if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+        raise RecordError(f"The field `{field}` must be a list of text items.")
+    return tuple(v)
+
+
+def _flattened(rec: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    """`author_id`, `author_name` … (CSV and flat Parquet) back into a nested object."""
+    found = {k[len(prefix) + 1 :]: v for k, v in rec.items() if k.startswith(prefix + "_")}
+    return found or None
+
+
+def to_post(rec: Any) -> Post:
+    """Validate one decoded record into a Post, or raise RecordError with the reason."""
+    if not isinstance(rec, dict):
+        raise RecordError(f"The record is {_type_name(rec)}, not a JSON object.")
+    rid = rec.get("id")
+    if isinstance(rid, int) and not isinstance(rid, bool):
+        rid = str(rid)
+    if rid is None or rid == "":
+        raise RecordError("The record has no `id`; every post needs a unique id.")
+    if not isinstance(rid, str):
+        raise RecordError(f"The field `id` must be text but is {_type_name(rid)}.")
+    if len(rid) > 512:
+        raise RecordError(f"The id is {len(rid)} characters long; ids longer than 512 are not accepted.")
+    text = rec.get("text")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise RecordError(f"The field `text` must be text but is {_type_name(text)}.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise RecordError(f"The text is {len(text):,} characters long, over the {MAX_TEXT_CHARS:,}-character limit for one post.")
+    title = _str(rec, "title")
+    if title and len(title) > MAX_TEXT_CHARS:
+        raise RecordError(f"The title is {len(title):,} characters long, over the {MAX_TEXT_CHARS:,}-character limit.")
+    created = _str(rec, "created_at")
+    if created is not None:
+        try:
+            datetime.fromisoformat(created)
+        except ValueError:
+            raise RecordError(f"The field `created_at` is not an ISO 8601 date and time: {created!r:.60}.") from None
+    author_raw = rec.get("author")
+    if author_raw is None:
+        author_raw = _flattened(rec, "author") or {}
+    if not isinstance(author_raw, dict):
+        raise RecordError(f"The field `author` must be an object but is {_type_name(author_raw)}.")
+    aid = author_raw.get("id")
+    if isinstance(aid, int) and not isinstance(aid, bool):
+        aid = str(aid)
+    author = Author(
+        id=_str({"author.id": aid}, "author.id"),
+        name=_str({"author.name": author_raw.get("name")}, "author.name"),
+        followers=_int(author_raw.get("followers"), "author.followers"),
+        mcn=_str({"author.mcn": author_raw.get("mcn")}, "author.mcn"),
+        verified=_bool(author_raw.get("verified"), "author.verified"),
+    )
+    metrics_raw = rec.get("metrics")
+    if metrics_raw is None:
+        metrics_raw = _flattened(rec, "metrics") or {}
+    if not isinstance(metrics_raw, dict):
+        raise RecordError(f"The field `metrics` must be an object but is {_type_name(metrics_raw)}.")
+    metrics: dict[str, int] = {}
+    for k, v in metrics_raw.items():
+        n = _int(v, f"metrics.{k}")
+        if n is not None:
+            metrics[str(k)] = n
+    media_raw = rec.get("media")
+    if isinstance(media_raw, str) and media_raw.strip().startswith("["):
+        try:
+            media_raw = orjson.loads(media_raw)
+        except orjson.JSONDecodeError:
+            raise RecordError("The field `media` looks like a JSON list but does not parse.") from None
+    media: list[Media] = []
+    if media_raw not in (None, ""):
+        if not isinstance(media_raw, list):
+            raise RecordError(f"The field `media` must be a list but is {_type_name(media_raw)}.")
+        for i, m in enumerate(media_raw):
+            if not isinstance(m, dict) or not isinstance(m.get("path"), str) or not m.get("path"):
+                raise RecordError(f"The media item {i} must be an object with a `path`.")
+            if m.get("type") not in MEDIA_TYPES:
+                raise RecordError(f"The media item {i} has type {m.get('type')!r}; use image, audio or video.")
+            media.append(Media(type=m["type"], path=m["path"]))
+    return Post(
+        id=rid,
+        platform=_str(rec, "platform"),
+        text=text,
+        title=title,
+        url=_str(rec, "url"),
+        created_at=created,
+        lang=_str(rec, "lang"),
+        author=author,
+        media=tuple(media),
+        metrics=metrics,
+        hashtags=_str_list(rec.get("hashtags"), "hashtags"),
+        links=_str_list(rec.get("links"), "links"),
+        reply_to=_str(rec, "reply_to"),
+        shared_from=_str(rec, "shared_from"),
+        raw=rec,
+    )
+
+
+def _raw_text(payload: bytes | dict[str, Any] | None) -> str:
+    if payload is None:
+        return ""
+    if isinstance(payload, bytes):
+        return payload[:RAW_KEEP].decode("utf-8", errors="replace").rstrip("\n")
+    try:
+        return orjson.dumps(payload, default=str).decode()[:RAW_KEEP]
+    except TypeError:
+        return repr(payload)[:RAW_KEEP]
+
+
+def parse_unit(unit: Unit) -> Post | Quarantined:
+    """Decode and validate one raw record; never raises for bad data."""
+    if unit.error is not None:
+        return Quarantined(unit.source, unit.line, unit.error, _raw_text(unit.payload))
+    payload = unit.payload
+    try:
+        if isinstance(payload, bytes):
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RecordError(f"The line is not valid UTF-8 text (byte 0x{payload[exc.start]:02x} at position {exc.start}).") from None
+            if "\x00" in text:
+                raise RecordError("The line contains NUL bytes; it looks like binary data, not JSON.")
+            try:
+                rec = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                raise RecordError(f"The line is not valid JSON ({str(exc).split(':')[0]}).") from None
+        else:
+            rec = payload
+        return to_post(rec)
+    except RecordError as exc:
+        return Quarantined(unit.source, unit.line, str(exc), _raw_text(payload))
+    except RecursionError:
+        return Quarantined(unit.source, unit.line, "The record is nested too deeply to read.", _raw_text(payload))

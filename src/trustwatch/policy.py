@@ -1,0 +1,325 @@
+"""Policy packs: the published criteria, validated at the boundary.
+
+A pack is YAML written by an operator. Everything that can be checked before a scan is checked
+here, and every problem is reported as `file:field: what is wrong; how to fix it`, all at once, so
+an operator fixes a pack in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import PolicyError
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SignalSpec(BaseModel):
+    """Fields every signal has; each signal type validates the rest with its own model."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    group: str
+    weight: float = Field(0.7, ge=0.0, le=1.0)
+
+    @field_validator("group")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not SNAKE.match(v):
+            raise ValueError(f"group {v!r} is not snake_case")
+        return v
+
+
+class DSA(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    keywords: list[str] = []
+    decision_ground: Literal["DECISION_GROUND_ILLEGAL_CONTENT", "DECISION_GROUND_INCOMPATIBLE_CONTENT"] = (
+        "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+    )
+    legal_ground: str | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str) -> str:
+        if not v.startswith("STATEMENT_CATEGORY_"):
+            raise ValueError(f"{v!r} is not a DSA statement category code (they start with STATEMENT_CATEGORY_)")
+        return v
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if not k.startswith("KEYWORD_"):
+                raise ValueError(f"{k!r} is not a DSA keyword code (they start with KEYWORD_)")
+        return v
+
+
+class PolicyPack(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    version: int = 1
+    title: str
+    title_vi: str | None = None
+    criterion: str
+    criterion_vi: str | None = None
+    severity: Literal["low", "medium", "high"]
+    action: Literal["label", "review", "notice"]
+    dsa: DSA
+    signals: list[SignalSpec] = Field(min_length=1)
+    require: str
+    threshold: float = Field(0.5, gt=0.0, le=1.0)
+    mode: Literal["active", "shadow"] = "active"
+    examples: list[str] = []
+    counter_examples: list[str] = []
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not SNAKE.match(v):
+            raise ValueError(f"id {v!r} is not snake_case")
+        return v
+
+
+# --- the `require` expression -------------------------------------------------------------------
+
+Expr = tuple[Any, ...]  # ("group", name) | ("not", e) | ("and", a, b) | ("or", a, b)
+_TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parse_require(text: str) -> Expr:
+    """Parse `topic and (commerce or contact) and not context` into a small tree."""
+    tokens: list[str] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"unexpected character {text[pos]!r} at position {pos}")
+        tokens.append(m.group(1))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    i = 0
+
+    def peek() -> str | None:
+        return tokens[i] if i < len(tokens) else None
+
+    def take() -> str:
+        nonlocal i
+        if i >= len(tokens):
+            raise ValueError("the expression ends too early")
+        i += 1
+        return tokens[i - 1]
+
+    def parse_or() -> Expr:
+        left = parse_and()
+        while peek() == "or":
+            take()
+            left = ("or", left, parse_and())
+        return left
+
+    def parse_and() -> Expr:
+        left = parse_not()
+        while peek() == "and":
+            take()
+            left = ("and", left, parse_not())
+        return left
+
+    def parse_not() -> Expr:
+        if peek() == "not":
+            take()
+            return ("not", parse_not())
+        tok = take()
+        if tok == "(":
+            inner = parse_or()
+            if take() != ")":
+                raise ValueError("a '(' is not closed")
+            return inner
+        if tok in ("and", "or", ")"):
+            raise ValueError(f"{tok!r} where a group name was expected")
+        return ("group", tok)
+
+    tree = parse_or()
+    if i != len(tokens):
+        raise ValueError(f"unexpected {tokens[i]!r} after a complete expression")
+    return tree
+
+
+def expr_groups(expr: Expr, negated: bool = False) -> dict[str, bool]:
+    """Group names in an expression, each with whether it only appears under `not`."""
+    kind = expr[0]
+    if kind == "group":
+        return {expr[1]: negated}
+    if kind == "not":
+        return expr_groups(expr[1], not negated)
+    out = expr_groups(expr[1], negated)
+    for name, neg in expr_groups(expr[2], negated).items():
+        out[name] = out.get(name, True) and neg
+    return out
+
+
+def eval_expr(expr: Expr, scores: dict[str, float]) -> float:
+    """Fuzzy logic: and = min, or = max, not = 1 - x; a group with no match scores 0."""
+    kind = expr[0]
+    if kind == "group":
+        return scores.get(expr[1], 0.0)
+    if kind == "not":
+        return 1.0 - eval_expr(expr[1], scores)
+    a, b = eval_expr(expr[1], scores), eval_expr(expr[2], scores)
+    return min(a, b) if kind == "and" else max(a, b)
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    pack: PolicyPack
+    path: str
+    sha256: str
+    require: Expr
+    signals: tuple[Any, ...]  # each signal type's validated config model
+
+    @property
+    def id(self) -> str:
+        return self.pack.id
+
+
+_HINTS = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or check its spelling",
+    "literal_error": "use one of the allowed values",
+    "float_parsing": "write a number",
+    "float_type": "write a number",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "string_type": "write text",
+    "list_type": "write a list (`- item` lines)",
+    "less_than_equal": "use a smaller value",
+    "greater_than_equal": "use a larger value",
+    "greater_than": "use a larger value",
+    "too_short": "add at least one entry",
+    "value_error": "correct the value",
+    "model_type": "write a mapping (`key: value` lines)",
+    "dict_type": "write a mapping (`key: value` lines)",
+}
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "(top level)"
+
+
+def format_validation_error(path: str, err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
+        msg = e["msg"].removeprefix("Value error, ")
+        hint = _HINTS.get(e["type"], "correct the value")
+        if e["type"] == "literal_error" and "expected" in e.get("ctx", {}):
+            hint = f"use one of {e['ctx']['expected']}"
+        lines.append(f"{path}:{_loc(prefix + loc)}: {msg}; {hint}")
+    return lines
+
+
+def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
+    """Load and validate one pack; raise PolicyError listing every problem."""
+    from .detect.registry import signal_types  # detect depends on policy, not the reverse
+
+    path = str(path)
+    try:
+        raw_text = text if text is not None else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError([f"{path}:(file): the policy file does not exist; check the path"]) from None
+    except UnicodeDecodeError:
+        raise PolicyError([f"{path}:(file): the policy file is not UTF-8 text; save it as UTF-8"]) from None
+    try:
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PolicyError([f"{path}:{where}: {problem}; fix the YAML syntax (indentation, quotes, colons)"]) from None
+    if not isinstance(data, dict):
+        raise PolicyError([f"{path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
+    errors: list[str] = []
+    try:
+        pack = PolicyPack.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(format_validation_error(path, exc)) from None
+    types = signal_types()
+    signals = []
+    for i, spec in enumerate(pack.signals):
+        st = types.get(spec.type)
+        if st is None:
+            errors.append(f"{path}:signals[{i}].type: unknown signal type {spec.type!r}; use one of {sorted(types)}")
+            continue
+        try:
+            signals.append(st.config_model.model_validate(spec.model_dump()))
+        except ValidationError as exc:
+            errors.extend(format_validation_error(path, exc, ("signals", i)))
+    require: Expr = ("group", "_")
+    try:
+        require = parse_require(pack.require)
+        defined = {s.group for s in pack.signals}
+        unknown = sorted(set(expr_groups(require)) - defined)
+        if unknown:
+            errors.append(f"{path}:require: unknown group(s) {unknown}; groups defined by the signals are {sorted(defined)}")
+    except ValueError as exc:
+        errors.append(f"{path}:require: {exc}; write group names joined by and, or, not and parentheses")
+    stem = Path(path).stem
+    if Path(path).suffix in (".yaml", ".yml") and stem != pack.id and text is None:
+        errors.append(f"{path}:id: the id {pack.id!r} differs from the file name {stem!r}; rename one so they match")
+    if errors:
+        raise PolicyError(errors)
+    digest = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
+    return LoadedPack(pack=pack, path=path, sha256=digest, require=require, signals=tuple(signals))
+
+
+def default_pack_paths() -> list[Path]:
+    folder = resources.files("trustwatch") / "packs"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_packs(paths: list[str | Path] | None = None) -> list[LoadedPack]:
+    """Load packs from files or folders (default: the shipped packs); ids must be unique."""
+    files: list[Path] = []
+    for p in paths or default_pack_paths():
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        else:
+            files.append(p)
+    if not files:
+        raise PolicyError([f"{paths}:(file): no policy packs found; pass --policy with a .yaml file or a folder of them"])
+    errors: list[str] = []
+    packs: list[LoadedPack] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        try:
+            lp = load_pack(f)
+        except PolicyError as exc:
+            errors.extend(exc.errors)
+            continue
+        if lp.id in seen:
+            errors.append(f"{f}:id: the id {lp.id!r} is also used by {seen[lp.id]}; give each pack its own id")
+            continue
+        seen[lp.id] = str(f)
+        packs.append(lp)
+    if errors:
+        raise PolicyError(errors)
+    return packs
