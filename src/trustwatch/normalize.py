@@ -1,17 +1,20 @@
 """Normalization for Vietnamese and English text, with an offset map back to the original.
 
-Sellers dodge filters by writing `x.e.m b.ó.i`, `b0i`, `z@lo`, `giảiii`, by dropping diacritics, by
-putting emoji or zero-width characters inside words, and by mixing old and new tone placement
-(hoá/hóa). Matching runs on a *folded* view that undoes all of this; evidence must still point into
-the text the user gave us, so every step keeps, for each output character, the span of the input
-characters it came from.
+Sellers dodge filters by writing `x.e.m b.ó.i`, `b0i`, `z@lo`, `giảiii`, `𝐱𝐞𝐦 𝐛𝐨́𝐢`, by dropping
+diacritics, by putting emoji or zero-width characters inside words, and by mixing old and new tone
+placement (hoá/hóa). Matching runs on a *folded* view that undoes all of this; evidence must still
+point into the text the user gave us, so the view can carry, for each of its characters, the span of
+the original characters it came from.
 
-Two views are produced:
+Two views:
 - ``plain``: NFC with invisible format characters removed; patterns (phones, prices) run here.
-- ``folded``: lowercase ASCII letters and digits separated by single spaces; lexicons run here.
+- ``folded``: lowercase ASCII words separated by single spaces, with a space at each end; lexicons
+  run here.
 
-Each step is a C-speed ``str.translate`` or regex pass; offsets are only rewritten where a regex
-actually matched, so clean text costs little.
+Speed: every post is folded, few are flagged. So the texts of both views are computed on a fast
+path built from C-speed primitives (NFKD, ASCII encode, bytes.translate, split/join, regexes that
+start with a literal or a small character set), and the offset maps only on demand, by the same
+steps run with tracking. A test checks on every example corpus that both paths give the same text.
 """
 
 from __future__ import annotations
@@ -20,87 +23,68 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-# --- character tables -------------------------------------------------------------------------
+# --- character classes and tables -------------------------------------------------------------------
 
-_EMOJI = (
-    "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff"
-    "\u25a0-\u25ff\u2900-\u297f\u3030\u303d\u3297\u3299\ufe0f\U000e0020-\U000e007f"
-)
 # Format characters used to hide text or glue emoji: zero-width space/joiners, BOM, soft hyphen,
-# directional marks, variation selectors, and combining marks left over after NFC.
-_INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0e\u0300-\u036f"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
+# directional marks, variation selectors, and stray combining marks that NFC could not compose.
+_INVISIBLE_RE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f]+")
+_STRAY_MARK_RE = re.compile("(?:^|(?<=[\s\W]))[\u0300-\u036f]+")
+# Either kind present at all: one cheap search that skips both passes for most texts.
+_HIDDEN_HINT = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f\u0300-\u036f]")
+
+# Everything that is neither ASCII nor a letter NFKD can fold to ASCII (Latin and Vietnamese
+# letters, full-width and "fancy font" letters, circled letters, combining marks) is a symbol.
+_SYMBOL_RE = re.compile(
+    "[^\x00-\x7f\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f\uff00-\uffef\u2460-\u24ff"
+    "\U0001d400-\U0001d7ff\u00aa\u00b2\u00b3\u00b9\u00ba\u0400-\u04ff]+"
+)
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_CYRILLIC = str.maketrans("аеорсхуіАЕОРСХУІ", "aeopcxyiAEOPCXYI")
+
+
+def _is_emoji(ch: str) -> bool:
+    cp = ord(ch)
+    return cp >= 0x1F000 or 0x2190 <= cp <= 0x2BFF or cp in (0x200D, 0xFE0F, 0x3030, 0x303D)
+
 
 # Characters that stand in for letters when written between two letters (b0i, z@lo, s!êu).
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
-         "!": "i", "€": "e", "|": "l", "¡": "i"}
-_LEET_RE = re.compile("(?<=[a-z])[" + re.escape("".join(_LEET)) + "](?=[a-z])")
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET_CHARS = "[" + re.escape("".join(_LEET)) + "]"
+# Starts with the (rare) leet character so the regex engine can skip ahead; then checks both sides.
+_LEET_RE = re.compile(_LEET_CHARS + "(?<=[a-z]" + _LEET_CHARS + ")(?=[a-z])")
+
+# Three or more single letters glued by separators: x.e.m, b-o-i. The hint (a letter between two
+# separators) is a cheap search that every such run contains.
+_SEP = re.escape(".-_*|/~+:;^`'\"")
+_LETTER_RUN_HINT = re.compile(f"[{_SEP}][a-z][{_SEP}]")
+_LETTER_RUN_RE = re.compile(f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{2,}}")
+# The same with spaces, "g i a i h a n": at least four letters, to spare real one-letter words.
+_SPACED_RUN_RE = re.compile(" ((?:[a-z] ){3,}[a-z])(?= )")
+_REPEAT_RE = re.compile(r"([a-z])\1+")
+_SPACES_RE = re.compile(r"  +")
+_ALNUM_TABLE = bytes(c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256))
 
 # Teencode and common chat abbreviations, folded to the words they stand for.
 TEENCODE: dict[str, str] = {
     "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "hem": "khong", "khg": "khong",
-    "kg": "khong", "kq": "ket qua", "dc": "duoc", "dk": "duoc", "đc": "duoc", "j": "gi", "ji": "gi",
+    "kg": "khong", "kq": "ket qua", "dc": "duoc", "dk": "duoc", "j": "gi", "ji": "gi",
     "z": "vay", "zay": "vay", "ib": "inbox", "inb": "inbox", "ibx": "inbox", "bn": "bao nhieu",
-    "bnh": "bao nhieu", "stk": "so tai khoan", "sdt": "so dien thoai", "đt": "dien thoai",
+    "bnh": "bao nhieu", "stk": "so tai khoan", "sdt": "so dien thoai", "dt": "dien thoai",
     "lh": "lien he", "ctv": "cong tac vien", "mk": "minh", "mn": "moi nguoi", "mng": "moi nguoi",
     "ng": "nguoi", "nc": "nuoc", "ntn": "nhu the nao", "vs": "voi", "cx": "cung", "ck": "chuyen khoan",
     "nt": "nhan tin", "tks": "thanks", "thx": "thanks", "pls": "please", "plz": "please",
     "u": "you", "ur": "your", "r": "roi", "trc": "truoc", "kt": "kiem tra", "tg": "thoi gian",
-    "tr": "trieu", "sp": "san pham", "nhiu": "nhieu", "iu": "yeu", "bít": "biet", "bit": "biet",
+    "tr": "trieu", "sp": "san pham", "nhiu": "nhieu", "iu": "yeu", "bit": "biet",
 }
-
-_SEPARATORS = ".\\-_*·•|/~+,:;'\"`^"
-# Three or more single letters glued by one separator or emoji each: x.e.m, b-ó-i, x🔮e🔮m.
-_LETTER_RUN_RE = re.compile(
-    f"(?<![a-z0-9])[a-z](?:(?:[{re.escape(_SEPARATORS)}]|[{_EMOJI}])+[a-z](?![a-z0-9])){{2,}}"
-)
-# The same with spaces: "g i a i  h a n" (only runs of at least 4 letters, to spare real words).
-_SPACED_RUN_RE = re.compile("(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){3,}")
-# Emoji between two letters of one word: b🔮ói.
-_EMOJI_IN_WORD_RE = re.compile(f"(?<=[a-z])[{_EMOJI}]+(?=[a-z])")
-_REPEAT_RE = re.compile(r"([a-z])\1+")
-_NON_ALNUM_RE = re.compile(r"[^a-z0-9 ]")
-_SPACES_RE = re.compile(r" {2,}")
-_TEENCODE_RE = re.compile(
-    r"(?<![a-z0-9])(?:" + "|".join(sorted((re.escape(k) for k in TEENCODE if k.isascii()), key=len, reverse=True)) + r")(?![a-z0-9])"
-)
-_TEENCODE_FOLDED = {k: v for k, v in TEENCODE.items() if k.isascii()}
+_TEENCODE_RE = re.compile("(?<= )(?:" + "|".join(sorted(map(re.escape, TEENCODE), key=len, reverse=True)) + ")(?= )")
 
 
-def _build_fold_table() -> dict[int, str]:
-    """Lowercase and strip diacritics, one character to one character, so offsets do not move."""
-    table: dict[int, str] = {}
-    for cp in range(0x00C0, 0x1F00):
-        ch = chr(cp)
-        base = unicodedata.normalize("NFD", ch.lower())
-        stripped = "".join(c for c in base if not unicodedata.combining(c))
-        if len(stripped) == 1 and stripped.isascii() and stripped.isalpha():
-            table[cp] = stripped
-    for cp in range(0x1EA0, 0x1F00):  # Vietnamese precomposed letters (ạ … ỹ)
-        ch = chr(cp)
-        base = unicodedata.normalize("NFD", ch.lower())
-        stripped = "".join(c for c in base if not unicodedata.combining(c))
-        if len(stripped) == 1 and stripped.isascii():
-            table[cp] = stripped
-    for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        table[ord(ch)] = ch.lower()
-    table.update({ord("đ"): "d", ord("Đ"): "d", ord("ơ"): "o", ord("Ơ"): "o", ord("ư"): "u",
-                  ord("Ư"): "u", ord("ı"): "i", ord("ß"): "s", ord("ø"): "o", ord("Ø"): "o"})
-    # Full-width ASCII (ｘｅｍ) and common look-alike Cyrillic letters used to dodge filters.
-    for cp in range(0xFF01, 0xFF5F):
-        folded = chr(cp - 0xFEE0).lower()
-        if folded.isalnum():
-            table[cp] = folded
-    for cyr, lat in zip("аеорсхуіАЕОРСХУІ", "aeopcxyiaeopcxyi", strict=True):
-        table[ord(cyr)] = lat
-    # Every other whitespace becomes a plain space (still one character).
-    for ws in "\t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000":
-        table[ord(ws)] = " "
-    return table
-
-
-_FOLD_TABLE = _build_fold_table()
+@lru_cache(maxsize=65536)
+def _ascii_fold(ch: str) -> str:
+    """One character's ASCII form, exactly as the fast path's NFKD + ASCII encode computes it."""
+    return unicodedata.normalize("NFKD", ch.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
 
 
 # --- offset-tracking substitution ----------------------------------------------------------------
@@ -111,9 +95,15 @@ Replacement = Callable[[re.Match[str]], tuple[str, list[int] | None]]
 
 
 def _sub(
-    pattern: re.Pattern[str], repl: Replacement, text: str, starts: list[int], ends: list[int]
-) -> tuple[str, list[int], list[int]]:
-    """Regex substitution that rewrites the offset map only around the matches."""
+    pattern: re.Pattern[str], repl: Replacement, text: str, starts: list[int] | None, ends: list[int] | None
+) -> tuple[str, list[int] | None, list[int] | None]:
+    """Regex substitution that rewrites the offset map only around the matches.
+
+    Without an offset map (``starts is None``) it is a plain C-speed ``re.sub`` with the same
+    replacement, so the fast path and the tracked path cannot produce different texts.
+    """
+    if starts is None or ends is None:
+        return pattern.sub(lambda m: repl(m)[0], text), None, None
     pos = 0
     out: list[str] = []
     new_starts: list[int] = []
@@ -149,21 +139,39 @@ def _delete(m: re.Match[str]) -> tuple[str, list[int] | None]:
     return "", []
 
 
+def _symbol(m: re.Match[str]) -> tuple[str, list[int] | None]:
+    """Emoji inside a word vanish (b🔮ói, c🎰asino); any other symbol run separates words.
+
+    An emoji between two words written without spaces (giá🔥inbox) is common too, so an emoji only
+    counts as inside a word when a single letter stands on one side of it.
+    """
+    s, e, text = m.start(), m.end(), m.string
+    n = len(text)
+    if 0 < s and e < n and text[s - 1].isalpha() and text[e].isalpha() and all(map(_is_emoji, m.group())):
+        left_single = s < 2 or not text[s - 2].isalpha()
+        right_single = e + 1 >= n or not text[e + 1].isalpha()
+        if left_single or right_single:
+            return "", []
+    return " ", [0]
+
+
 def _keep_letters(m: re.Match[str]) -> tuple[str, list[int] | None]:
     chars = [(i, c) for i, c in enumerate(m.group()) if "a" <= c <= "z"]
     return "".join(c for _, c in chars), [i for i, _ in chars]
+
+
+def _spaced(m: re.Match[str]) -> tuple[str, list[int] | None]:
+    text = m.group()
+    picks = [0] + [i for i, c in enumerate(text) if c != " "]
+    return " " + "".join(text[i] for i in picks[1:]), picks
 
 
 def _first_char(m: re.Match[str]) -> tuple[str, list[int] | None]:
     return m.group(1), None
 
 
-def _leet(m: re.Match[str]) -> tuple[str, list[int] | None]:
-    return _LEET[m.group()], [0]
-
-
-def _space(m: re.Match[str]) -> tuple[str, list[int] | None]:
-    return " ", [0]
+def _leet(m: re.Match[str]) -> str:
+    return _LEET[m.group()]
 
 
 def _single_space(m: re.Match[str]) -> tuple[str, list[int] | None]:
@@ -171,10 +179,10 @@ def _single_space(m: re.Match[str]) -> tuple[str, list[int] | None]:
 
 
 def _teencode(m: re.Match[str]) -> tuple[str, list[int] | None]:
-    return _TEENCODE_FOLDED[m.group()], None
+    return TEENCODE[m.group()], None
 
 
-# --- public API -----------------------------------------------------------------------------------
+# --- the two paths --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,17 +200,15 @@ class View:
         return self.starts[start], self.ends[end - 1]
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
-    original: str
-    plain: View
-    folded: View
+Tracked = tuple[str, list[int] | None, list[int] | None]
 
 
-def _nfc(text: str) -> tuple[str, list[int], list[int]]:
-    n = len(text)
+def _nfc(text: str, track: bool) -> Tracked:
     if unicodedata.is_normalized("NFC", text):
-        return text, list(range(n)), list(range(1, n + 1))
+        n = len(text)
+        return (text, list(range(n)), list(range(1, n + 1))) if track else (text, None, None)
+    if not track:
+        return unicodedata.normalize("NFC", text), None, None
     # Compose each base character with the combining marks that follow it, so every composed
     # character maps to the cluster it came from.
     out: list[str] = []
@@ -216,35 +222,101 @@ def _nfc(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
-def plain_view(text: str) -> View:
-    """NFC text without invisible characters, still in the original's case and letters."""
-    t, s, e = _nfc(text)
+def _plain(text: str, track: bool) -> Tracked:
+    t, s, e = _nfc(text, track)
+    if t.isascii() or not _HIDDEN_HINT.search(t):
+        return t, s, e
     t, s, e = _sub(_INVISIBLE_RE, _delete, t, s, e)
-    return View(t, s, e)
+    return _sub(_STRAY_MARK_RE, _delete, t, s, e)
 
 
-def fold_view(plain: View, teencode: bool = True) -> View:
-    """Fold a plain view into lowercase ASCII words for diacritic- and evasion-insensitive matching."""
-    t, s, e = plain.text.translate(_FOLD_TABLE), plain.starts, plain.ends
-    if len(t) != len(s):  # a character outside the table folded to more than one (never expected)
-        raise AssertionError("fold table must map one character to one character")
-    t, s, e = _sub(_EMOJI_IN_WORD_RE, _delete, t, s, e)
-    t, s, e = _sub(_LEET_RE, _leet, t, s, e)
-    t, s, e = _sub(_LETTER_RUN_RE, _keep_letters, t, s, e)
-    t, s, e = _sub(_NON_ALNUM_RE, _space, t, s, e)
-    t, s, e = _sub(_SPACES_RE, _single_space, t, s, e)
-    t, s, e = _sub(_SPACED_RUN_RE, _keep_letters, t, s, e)
+def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = True) -> Tracked:
+    """Fold plain text. With offsets (s, e) it tracks them; without, it takes the fast path."""
+    track = s is not None
+    if not t.isascii():
+        t, s, e = _sub(_SYMBOL_RE, _symbol, t, s, e)
+        if _CYRILLIC_RE.search(t):
+            t = t.translate(_CYRILLIC)
+        if not track:
+            t = unicodedata.normalize("NFKD", t.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
+        else:
+            assert s is not None and e is not None
+            out: list[str] = []
+            ns: list[int] = []
+            ne: list[int] = []
+            for i, ch in enumerate(t):
+                f = ch if ch.isascii() else _ascii_fold(ch)
+                out.append(f)
+                ns.extend([s[i]] * len(f))
+                ne.extend([e[i]] * len(f))
+            t, s, e = "".join(out), ns, ne
+    t = t.lower()
+    t = _LEET_RE.sub(_leet, t)  # one character for one, so offsets stay
+    if _LETTER_RUN_HINT.search(t):
+        t, s, e = _sub(_LETTER_RUN_RE, _keep_letters, t, s, e)
+    t = t.encode("ascii").translate(_ALNUM_TABLE).decode("ascii")
+    if not track:
+        body = " ".join(t.split())
+        t = " " + body + " " if body else " "
+    else:
+        assert s is not None and e is not None
+        n_end = e[-1] if e else 0
+        t, s, e = _sub(_SPACES_RE, _single_space, t, s, e)
+        assert s is not None and e is not None
+        lead = 1 if t.startswith(" ") else 0
+        trail = 1 if len(t) > lead and t.endswith(" ") else 0
+        body = t[lead : len(t) - trail]
+        first = s[lead] if body else 0
+        t = " " + body + " " if body else " "
+        s = [first] + s[lead : lead + len(body)] + ([n_end] if body else [])
+        e = [first] + e[lead : lead + len(body)] + ([n_end] if body else [])
+    t, s, e = _sub(_SPACED_RUN_RE, _spaced, t, s, e)
     t, s, e = _sub(_REPEAT_RE, _first_char, t, s, e)
     if teencode:
-        t, s, e = _sub(_TEENCODE_RE, _teencode, t, s, e)
-    return View(t, s, e)
+        if not track:
+            t = " ".join(TEENCODE.get(w, w) for w in t.split(" "))
+        else:
+            t, s, e = _sub(_TEENCODE_RE, _teencode, t, s, e)
+    return t, s, e
+
+
+class Normalized:
+    """The views of one text. Their texts are computed eagerly on the fast path; their offset
+    maps only when evidence must be located (a flagged post), which is the uncommon case."""
+
+    __slots__ = ("original", "plain_text", "folded_text", "_plain", "_folded")
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        plain, _, _ = _plain(original, False)
+        self.plain_text = plain
+        self.folded_text = _fold(plain, None, None)[0]
+        self._plain: View | None = None
+        self._folded: View | None = None
+
+    @property
+    def plain(self) -> View:
+        if self._plain is None:
+            t, s, e = _plain(self.original, True)
+            assert s is not None and e is not None
+            self._plain = View(t, s, e)
+        return self._plain
+
+    @property
+    def folded(self) -> View:
+        if self._folded is None:
+            p = self.plain
+            t, s, e = _fold(p.text, p.starts, p.ends)
+            assert s is not None and e is not None
+            self._folded = View(t, s, e)
+        return self._folded
 
 
 def normalize(text: str) -> Normalized:
-    plain = plain_view(text)
-    return Normalized(text, plain, fold_view(plain))
+    return Normalized(text)
 
 
 def fold(text: str, teencode: bool = True) -> str:
-    """The folded form of a text alone (used for lexicon terms), stripped of outer spaces."""
-    return fold_view(plain_view(text), teencode=teencode).text.strip()
+    """The folded form of a text alone (used for lexicon terms), without the outer spaces."""
+    plain, _, _ = _plain(text, False)
+    return _fold(plain, None, None, teencode)[0].strip()

@@ -34,11 +34,16 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One match of one signal: `key` identifies what matched (two hits with one key count once)."""
+    """One match of one signal: `key` identifies what matched (two hits with one key count once).
+
+    `start`/`end` index the named view (`plain` or `folded`) of the source; the engine maps them
+    back to the original text only for evidence it reports, so unflagged posts never pay for it.
+    """
 
     ref: int
     key: str
     source: str
+    view: str
     start: int
     end: int
     weight: float
@@ -47,13 +52,17 @@ class Hit:
 
 class Matcher(ABC):
     @abstractmethod
-    def match(self, doc: Document) -> list[Hit]:
-        """Every hit of the compiled signals in the document; offsets index each source's original text."""
+    def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
+        """Every hit in the document of the compiled signals (of those numbered in `only`, if given)."""
 
 
 class SignalType(ABC):
+    """A kind of signal. `cost` orders the cascade: cheaper signals run first, and a costlier one
+    runs only for packs whose score could still reach their threshold."""
+
     name: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
+    cost: ClassVar[int] = 10
 
     @classmethod
     @abstractmethod

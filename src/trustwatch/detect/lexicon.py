@@ -74,27 +74,28 @@ class _LexiconMatcher(Matcher):
         if self.size:
             self.automaton.make_automaton()
 
-    def match(self, doc: Document) -> list[Hit]:
+    def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         if not self.size:
             return []
         hits: list[Hit] = []
         for source, norm in doc.sources:
-            view = norm.folded
-            text = view.text
+            text = norm.folded_text
             n = len(text)
             for end_idx, (length, vals) in self.automaton.iter(text):
                 start = end_idx - length + 1
                 end = end_idx + 1
                 if (start > 0 and text[start - 1] != " ") or (end < n and text[end] != " "):
                     continue
-                o_start, o_end = view.span(start, end)
                 for ref, key, term, weight in vals:
-                    hits.append(Hit(ref, key, source, o_start, o_end, weight, f"term “{term}”"))
+                    if only is not None and ref not in only:
+                        continue
+                    hits.append(Hit(ref, key, source, "folded", start, end, weight, f"term “{term}”"))
         return hits
 
 
 class LexiconSignal(SignalType):
     name: ClassVar[str] = "lexicon"
+    cost: ClassVar[int] = 1
     config_model: ClassVar[type[BaseModel]] = LexiconConfig
 
     @classmethod

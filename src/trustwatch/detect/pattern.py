@@ -113,22 +113,26 @@ class _PatternMatcher(Matcher):
             entry[1].append((ref.index, cfg.name, cfg.weight))
         self.patterns = list(by_regex.values())
 
-    def match(self, doc: Document) -> list[Hit]:
+    def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         hits: list[Hit] = []
         for source, norm in doc.sources:
-            view = norm.plain
+            text = norm.plain_text
             for regex, users in self.patterns:
-                for m in regex.finditer(view.text):
+                if only is not None and not any(u[0] in only for u in users):
+                    continue
+                for m in regex.finditer(text):
                     if m.end() == m.start():
                         continue
-                    o_start, o_end = view.span(*m.span())
                     for ref, name, weight in users:
-                        hits.append(Hit(ref, "p:" + name, source, o_start, o_end, weight, f"pattern {name}"))
+                        if only is not None and ref not in only:
+                            continue
+                        hits.append(Hit(ref, "p:" + name, source, "plain", m.start(), m.end(), weight, f"pattern {name}"))
         return hits
 
 
 class PatternSignal(SignalType):
     name: ClassVar[str] = "pattern"
+    cost: ClassVar[int] = 2
     config_model: ClassVar[type[BaseModel]] = PatternConfig
 
     @classmethod
