@@ -182,7 +182,8 @@ def demo(
         table.add_row(cat, str(summary.per_category.get(cat, 0)), f"{m['precision']:.3f}", f"{m['recall']:.3f}")
     console.print(table)
     console.print(f"results (one line per record): {out / 'results.jsonl'}")
-    console.print(f"quarantined records with reasons: {out / 'quarantine.jsonl'}")
+    if summary.quarantine_file:
+        console.print(f"quarantined records with reasons: {summary.quarantine_file}")
     console.print(f"HTML report with highlighted evidence: {report_path}")
     console.print(f"database: {db}  — next: `trustwatch scan YOUR_POSTS.jsonl --out results.jsonl`, `trustwatch policy list`")
 

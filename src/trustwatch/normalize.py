@@ -30,7 +30,7 @@ from functools import lru_cache
 # Format characters used to hide text or glue emoji: zero-width space/joiners, BOM, soft hyphen,
 # directional marks, variation selectors, and stray combining marks that NFC could not compose.
 _INVISIBLE_RE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f]+")
-_STRAY_MARK_RE = re.compile("(?:^|(?<=[\s\W]))[\u0300-\u036f]+")
+_STRAY_MARK_RE = re.compile(r"(?:^|(?<=[\s\W]))[\u0300-\u036f]+")
 # Either kind present at all: one cheap search that skips both passes for most texts.
 _HIDDEN_HINT = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ufe00-\ufe0f\u0300-\u036f]")
 

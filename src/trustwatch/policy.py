@@ -141,8 +141,9 @@ def parse_require(text: str) -> Expr:
         tok = take()
         if tok == "(":
             inner = parse_or()
-            if take() != ")":
+            if peek() != ")":
                 raise ValueError("a '(' is not closed")
+            take()
             return inner
         if tok in ("and", "or", ")"):
             raise ValueError(f"{tok!r} where a group name was expected")

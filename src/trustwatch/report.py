@@ -66,7 +66,7 @@ def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_c
     try:
         scan = store.get_scan(scan_id)
         if scan is None:
-            what = f"scan run {scan_id}" if scan_id is not None else "any scan run"
+            what = f"scan run {scan_id}" if scan_id is not None else "scan runs"
             raise TrustwatchError(f"The database {db} has no {what}.", "Run `trustwatch scan` first, or pass --db.")
         run_id = scan["id"]
         examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
