@@ -27,6 +27,9 @@ HARMFUL = [
     "Guaranteed 30% monthly returns on crypto, DM me on WhatsApp +1 415 555 0199 to start today",
     "x.e.m b.ó.i chuẩn, cắt duyên âm, trục vong, ck trước STK 1903 4567 8901 Techcombank",
 ]
+# Share of posts carrying harmful text. Real monitoring feeds run well under 1%; 5% keeps the
+# evidence path (offset maps, findings) a visible part of the cost.
+HARMFUL_SHARE = 0.05
 PLATFORMS = ("facebook", "tiktok", "youtube", "instagram", "x")
 
 
@@ -34,7 +37,7 @@ def post(i: int, rng: random.Random) -> dict[str, object]:
     vi = rng.random() < 0.65
     words = VI_WORDS if vi else EN_WORDS
     text = " ".join(rng.choice(words) for _ in range(rng.randint(15, 60)))
-    if rng.random() < 0.12:
+    if rng.random() < HARMFUL_SHARE:
         text = text + ". " + rng.choice(HARMFUL)
     return {
         "id": f"syn:{i}",

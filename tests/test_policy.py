@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from trustwatch.errors import PolicyError
-from trustwatch.policy import eval_expr, load_pack, load_packs, parse_require
+from trustwatch.policy import compile_expr, eval_expr, load_pack, load_packs, parse_require
 
 GOOD = """
 id: demo_pack
@@ -132,7 +132,14 @@ def test_file_name_must_match_id(tmp_path: Path) -> None:
     ],
 )
 def test_require_fuzzy_logic(expr: str, scores: dict, value: float) -> None:
-    assert eval_expr(parse_require(expr), scores) == pytest.approx(value)
+    tree = parse_require(expr)
+    assert eval_expr(tree, scores) == pytest.approx(value)
+    compiled, upper = compile_expr(tree)
+    assert compiled(scores, frozenset()) == pytest.approx(value)
+    # With no group left open, the upper bound is the value; opening every group can only raise
+    # the positive side and lower the negated side.
+    assert upper(scores, frozenset()) == pytest.approx(value)
+    assert upper(scores, frozenset("abcd")) >= 0.0
 
 
 def test_shipped_packs_load_and_cover_the_four_categories() -> None:

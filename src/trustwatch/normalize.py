@@ -78,6 +78,7 @@ TEENCODE: dict[str, str] = {
     "u": "you", "ur": "your", "r": "roi", "trc": "truoc", "kt": "kiem tra", "tg": "thoi gian",
     "tr": "trieu", "sp": "san pham", "nhiu": "nhieu", "iu": "yeu", "bit": "biet",
 }
+_TEEN_GET = TEENCODE.get
 _TEENCODE_RE = re.compile("(?<= )(?:" + "|".join(sorted(map(re.escape, TEENCODE), key=len, reverse=True)) + ")(?= )")
 
 
@@ -85,6 +86,19 @@ _TEENCODE_RE = re.compile("(?<= )(?:" + "|".join(sorted(map(re.escape, TEENCODE)
 def _ascii_fold(ch: str) -> str:
     """One character's ASCII form, exactly as the fast path's NFKD + ASCII encode computes it."""
     return unicodedata.normalize("NFKD", ch.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
+
+
+class _TrackTable(dict[int, str]):
+    """`str.translate` table computing each character's ASCII fold on first use."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        value = ch if ch.isascii() else _ascii_fold(ch)
+        self[cp] = value
+        return value
+
+
+_TRACK_TABLE = _TrackTable()
 
 
 # --- offset-tracking substitution ----------------------------------------------------------------
@@ -241,15 +255,19 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
             t = unicodedata.normalize("NFKD", t.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
         else:
             assert s is not None and e is not None
-            out: list[str] = []
-            ns: list[int] = []
-            ne: list[int] = []
-            for i, ch in enumerate(t):
-                f = ch if ch.isascii() else _ascii_fold(ch)
-                out.append(f)
-                ns.extend([s[i]] * len(f))
-                ne.extend([e[i]] * len(f))
-            t, s, e = "".join(out), ns, ne
+            folded = t.translate(_TRACK_TABLE)
+            if len(folded) == len(t):  # the usual case: every character folded to one
+                t = folded
+            else:
+                out: list[str] = []
+                ns: list[int] = []
+                ne: list[int] = []
+                for i, ch in enumerate(t):
+                    f = ch if ch.isascii() else _ascii_fold(ch)
+                    out.append(f)
+                    ns.extend([s[i]] * len(f))
+                    ne.extend([e[i]] * len(f))
+                t, s, e = "".join(out), ns, ne
     t = t.lower()
     t = _LEET_RE.sub(_leet, t)  # one character for one, so offsets stay
     if _LETTER_RUN_HINT.search(t):
@@ -274,7 +292,8 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
     t, s, e = _sub(_REPEAT_RE, _first_char, t, s, e)
     if teencode:
         if not track:
-            t = " ".join(TEENCODE.get(w, w) for w in t.split(" "))
+            words = t.split(" ")
+            t = " ".join(map(_TEEN_GET, words, words))
         else:
             t, s, e = _sub(_TEENCODE_RE, _teencode, t, s, e)
     return t, s, e

@@ -1,8 +1,9 @@
 """The composition root of a scan: inputs → parse → detect → results file, quarantine and store.
 
 The main process only reads raw records and writes what comes back, in input order; workers parse,
-validate, detect and serialize. Batches are handed out with a bounded number in flight, so memory
-stays flat whatever the input size, and `--workers N` gives byte-identical results to one worker.
+validate, detect and serialize whole batches, and hand back one block of finished result lines.
+Batches are handed out with a bounded number in flight, so memory stays flat whatever the input
+size, and `--workers N` gives byte-identical results to one worker.
 """
 
 from __future__ import annotations
@@ -54,42 +55,92 @@ class ScanSummary:
         }
 
 
-# One processed record: (line, quarantined or None, post or None, result line without post_id/status)
-Processed = tuple[Unit, Quarantined | None, Post | None, dict[str, Any] | None]
+@dataclass(slots=True)
+class BatchResult:
+    """A processed batch, in input order, shaped to cost the main process as little as possible:
+    the finished result lines, plus per-record keys for the duplicate-id check (only the main
+    process sees every id). Posts travel back only when they are to be stored."""
+
+    lines: list[bytes]
+    keys: list[int | None]  # hash of (platform, id); None for a quarantined record
+    ids: list[str | None]
+    where: list[tuple[str, int]]  # (input, line) of each record
+    quarantined: dict[int, Quarantined]
+    flagged: dict[int, tuple[str, ...]]
+    stored: dict[int, tuple[Post, dict[str, Any]]]
+
+
+# A batch on its way to a worker: (input, [(line, payload, error), ...]).
+Batch = tuple[str, list[tuple[int, Any, str | None]]]
 
 _DETECTOR: Detector | None = None
+_KEEP_POSTS = False
+_CATEGORIES: list[str] = []
 
 
-def _init_worker(policy_paths: list[str] | None, detect: bool) -> None:
-    global _DETECTOR
+def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool) -> None:
+    global _DETECTOR, _KEEP_POSTS, _CATEGORIES
     _DETECTOR = Detector(load_packs(policy_paths)) if detect else None
+    _CATEGORIES = _DETECTOR.active if _DETECTOR is not None else []
+    _KEEP_POSTS = keep_posts
 
 
-def _process_batch(units: list[Unit]) -> list[Processed]:
-    out: list[Processed] = []
-    for unit in units:
-        parsed = parse_unit(unit)
+def error_line(post_id: str | None, reason: str, categories: list[str], line: int, source: str) -> bytes:
+    return orjson.dumps(
+        {
+            "post_id": post_id,
+            "status": "error",
+            "error": reason,
+            "flagged": False,
+            "categories": {c: None for c in categories},
+            "category_scores": {c: None for c in categories},
+            "findings": [],
+            "input": {"file": source, "line": line},
+        }
+    )
+
+
+def _process_batch(batch: Batch) -> BatchResult:
+    source, records = batch
+    res = BatchResult([], [], [], [], {}, {}, {})
+    for i, (line, payload, error) in enumerate(records):
+        res.where.append((source, line))
+        parsed = parse_unit(Unit(source, line, payload, error))
         if isinstance(parsed, Quarantined):
-            out.append((Unit(unit.source, unit.line, None), parsed, None, None))
+            res.quarantined[i] = parsed
+            pid = _guess_id(parsed.raw) if parsed.raw else None
+            res.lines.append(error_line(pid, parsed.reason, _CATEGORIES, line, source))
+            res.keys.append(None)
+            res.ids.append(pid)
             continue
-        result = _DETECTOR.detect(parsed) if _DETECTOR is not None else None
-        out.append((Unit(unit.source, unit.line, None), None, parsed, result))
-    return out
+        res.keys.append(hash((parsed.platform or "", parsed.id)))
+        res.ids.append(parsed.id)
+        head = b'{"post_id":' + orjson.dumps(parsed.id) + b',"status":"ok","error":null'
+        if _DETECTOR is None:
+            res.lines.append(head + b"}")
+            continue
+        result = _DETECTOR.detect(parsed)
+        res.lines.append(head + b"," + orjson.dumps(result)[1:])
+        if result["flagged"]:
+            res.flagged[i] = tuple(c for c, hit in result["categories"].items() if hit)
+        if _KEEP_POSTS:
+            res.stored[i] = (parsed, {"post_id": parsed.id, "status": "ok", "error": None, **result})
+    return res
 
 
-def _batches(inputs: list[str], size: int) -> Iterator[list[Unit]]:
-    batch: list[Unit] = []
+def _batches(inputs: list[str], size: int) -> Iterator[Batch]:
     for path in inputs:
+        records: list[tuple[int, Any, str | None]] = []
         for unit in read_units(path):
-            batch.append(unit)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+            records.append((unit.line, unit.payload, unit.error))
+            if len(records) >= size:
+                yield path, records
+                records = []
+        if records:
+            yield path, records
 
 
-def _ordered(batches: Iterable[list[Unit]], workers: int, init_args: tuple[Any, ...]) -> Iterator[list[Processed]]:
+def _ordered(batches: Iterable[Batch], workers: int, init_args: tuple[Any, ...]) -> Iterator[BatchResult]:
     """Map batches over a process pool, in order, with a bounded number of batches in flight."""
     if workers <= 1:
         _init_worker(*init_args)
@@ -105,19 +156,6 @@ def _ordered(batches: Iterable[list[Unit]], workers: int, init_args: tuple[Any, 
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
-
-
-def error_line(post_id: str | None, reason: str, categories: list[str], line: int, source: str) -> dict[str, Any]:
-    return {
-        "post_id": post_id,
-        "status": "error",
-        "error": reason,
-        "flagged": False,
-        "categories": {c: None for c in categories},
-        "category_scores": {c: None for c in categories},
-        "findings": [],
-        "input": {"file": source, "line": line},
-    }
 
 
 def run_scan(
@@ -153,64 +191,60 @@ def run_scan(
     seen: set[int] = set()
     first_line: dict[int, tuple[str, int]] = {}
     start = time.perf_counter()
+    failed = True
     try:
-        for processed in _ordered(_batches(inputs, batch_size), workers, (policies, detect)):
-            lines: list[bytes] = []
-            stored: list[tuple[Post, dict[str, Any]]] = []
-            bad: list[Quarantined] = []
-            for unit, q, post, result in processed:
-                summary.records_read += 1
-                if post is not None:
-                    key = hash((post.platform or "", post.id))
-                    if key in seen:
-                        src, ln = first_line.get(key, (unit.source, 0))
-                        q = Quarantined(unit.source, unit.line, f"The id {post.id!r} was already used by the record at {src} line {ln}; ids must be unique per platform.", orjson.dumps(post.raw, default=str).decode()[:2000])
-                        post = None
-                    else:
-                        seen.add(key)
-                        if len(first_line) < 100_000:  # keep where ids first appeared, for messages, boundedly
-                            first_line[key] = (unit.source, unit.line)
-                if q is not None:
-                    summary.quarantined += 1
-                    bad.append(q)
-                    pid = q.raw and _guess_id(q.raw)
-                    lines.append(orjson.dumps(error_line(pid, q.reason, categories, q.line, q.source)))
+        for res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
+            n = len(res.lines)
+            summary.records_read += n
+            bad = res.quarantined
+            for i, key in enumerate(res.keys):
+                if key is None:
                     continue
-                assert post is not None
-                summary.results_ok += 1
-                line = {"post_id": post.id, "status": "ok", "error": None}
-                if result is not None:
-                    line.update(result)
-                    if result["flagged"]:
-                        summary.flagged += 1
-                        for c, hit in result["categories"].items():
-                            if hit:
-                                summary.per_category[c] += 1
-                    stored.append((post, line))
-                lines.append(orjson.dumps(line))
-            if out_f is not None:
-                out_f.write(b"\n".join(lines) + b"\n")
+                if key in seen:  # a duplicate id: only the main process sees every id
+                    src, ln = first_line.get(key, res.where[i])
+                    where = res.where[i]
+                    raw = orjson.dumps(res.stored[i][0].raw, default=str).decode()[:2000] if i in res.stored else ""
+                    reason = f"The id {res.ids[i]!r} was already used by the record at {src} line {ln}; ids must be unique per platform."
+                    bad[i] = Quarantined(where[0], where[1], reason, raw)
+                    res.lines[i] = error_line(res.ids[i], reason, categories, where[1], where[0])
+                    res.flagged.pop(i, None)
+                    res.stored.pop(i, None)
+                else:
+                    seen.add(key)
+                    if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
+                        first_line[key] = res.where[i]
+            summary.quarantined += len(bad)
+            summary.results_ok += n - len(bad)
+            summary.flagged += len(res.flagged)
+            for cats in res.flagged.values():
+                for c in cats:
+                    summary.per_category[c] += 1
+            if out_f is not None and n:
+                out_f.write(b"\n".join(res.lines) + b"\n")
             if bad:
+                ordered_bad = [bad[i] for i in sorted(bad)]
                 if q_f is None:
                     q_f = open(q_path, "ab")  # noqa: SIM115
-                q_f.write(b"".join(orjson.dumps(q.as_dict()) + b"\n" for q in bad))
-            if store is not None:
-                if stored:
-                    store.save_results(summary.run_id, stored)
-                if bad:
-                    store.save_quarantine(summary.run_id, bad)
+                q_f.write(b"".join(orjson.dumps(q.as_dict()) + b"\n" for q in ordered_bad))
+                if store is not None:
+                    store.save_quarantine(summary.run_id, ordered_bad)
+            if store is not None and res.stored:
+                store.save_results(summary.run_id, [res.stored[i] for i in sorted(res.stored)])
             if on_progress is not None:
-                on_progress(len(processed))
+                on_progress(n)
+        failed = False
     finally:
         if out_f is not None:
             out_f.close()
         if q_f is not None:
             q_f.close()
-        summary.seconds = time.perf_counter() - start
-        if q_f is not None:
             summary.quarantine_file = q_path
+        summary.seconds = time.perf_counter() - start
         if store is not None:
-            store.finish_scan(summary.run_id, summary.as_dict())
+            result = summary.as_dict()
+            if failed:
+                result["failed"] = True
+            store.finish_scan(summary.run_id, result)
             store.close()
     return summary
 

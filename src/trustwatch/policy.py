@@ -179,6 +179,26 @@ def eval_expr(expr: Expr, scores: dict[str, float]) -> float:
     return min(a, b) if kind == "and" else max(a, b)
 
 
+def compile_expr(expr: Expr) -> tuple[Any, Any]:
+    """Compile an expression into two fast functions of (scores, open_groups):
+    its value (open groups count as their current score) and its upper bound (open groups may
+    still rise to 1). Evaluated for every pack of every post, so it is generated once as code."""
+
+    def gen(e: Expr, upper: bool) -> str:
+        kind = e[0]
+        if kind == "group":
+            cur = f"s.get({e[1]!r}, 0.0)"
+            return f"(1.0 if {e[1]!r} in o else {cur})" if upper else cur
+        if kind == "not":
+            return f"(1.0 - {gen(e[1], not upper)})"
+        fn = "min" if kind == "and" else "max"
+        return f"{fn}({gen(e[1], upper)}, {gen(e[2], upper)})"
+
+    value = eval(f"lambda s, o: {gen(expr, False)}")  # noqa: S307 - generated from a parsed tree of names
+    upper = eval(f"lambda s, o: {gen(expr, True)}")  # noqa: S307
+    return value, upper
+
+
 # --- loading --------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..models import Post
 from ..normalize import normalize
-from ..policy import Expr, LoadedPack, eval_expr, expr_groups
+from ..policy import LoadedPack, compile_expr, expr_groups
 from .base import Document, Hit, Matcher, SignalRef
 from .registry import signal_types
 
@@ -32,25 +32,6 @@ def document_for_text(text: str) -> Document:
     return Document((("text", normalize(text)),))
 
 
-def upper_bound(expr: Expr, scores: dict[str, float], open_groups: frozenset[str]) -> float:
-    """The highest value `expr` can still take when the `open_groups` may yet rise to 1."""
-    return _bounds(expr, scores, open_groups)[1]
-
-
-def _bounds(expr: Expr, scores: dict[str, float], open_groups: frozenset[str]) -> tuple[float, float]:
-    kind = expr[0]
-    if kind == "group":
-        lo = scores.get(expr[1], 0.0)
-        return lo, (1.0 if expr[1] in open_groups else lo)
-    if kind == "not":
-        lo, hi = _bounds(expr[1], scores, open_groups)
-        return 1.0 - hi, 1.0 - lo
-    a, b = _bounds(expr[1], scores, open_groups), _bounds(expr[2], scores, open_groups)
-    if kind == "and":
-        return min(a[0], b[0]), min(a[1], b[1])
-    return max(a[0], b[0]), max(a[1], b[1])
-
-
 class Detector:
     """Compiled packs. Build once per process; `detect` is the hot path."""
 
@@ -66,22 +47,44 @@ class Detector:
                 self.ref_type.append(spec.type)
                 by_type[spec.type].append(ref)
         types = signal_types()
-        # The cascade: one stage per signal type, cheapest first.
-        order = sorted(by_type, key=lambda name: (types[name].cost, name))
+        negated = {p.id: {g for g, neg in expr_groups(p.require).items() if neg} for p in packs}
+        # The cascade, cheapest signal type first. A costly type runs in two stages: first for the
+        # groups that argue for a flag, then for the groups under `not` (news, warnings,
+        # disclosures), which only matter once a flag is within reach.
+        plan: list[list[SignalRef]] = []
+        names: list[str] = []
+        for name in sorted(by_type, key=lambda name: (types[name].cost, name)):
+            refs = by_type[name]
+            if types[name].cost <= 1:
+                parts = [refs]
+            else:
+                parts = [[r for r in refs if r.group not in negated[r.pack_id]], [r for r in refs if r.group in negated[r.pack_id]]]
+            for part in parts:
+                if part:
+                    plan.append(part)
+                    names.append(name)
         self.stages: list[tuple[Matcher, dict[str, frozenset[int]]]] = []
-        for name in order:
+        for name, refs in zip(names, plan, strict=True):
             refs_by_pack: dict[str, set[int]] = defaultdict(set)
-            for ref in by_type[name]:
+            for ref in refs:
                 refs_by_pack[ref.pack_id].add(ref.index)
-            self.stages.append((types[name].build(by_type[name]), {k: frozenset(v) for k, v in refs_by_pack.items()}))
+            self.stages.append((types[name].build(refs), {k: frozenset(v) for k, v in refs_by_pack.items()}))
         # For each stage k and pack: the groups that still have signals in stage k or later.
         self._open_groups: list[dict[str, frozenset[str]]] = []
-        for k in range(len(order)):
+        for k in range(len(plan)):
             opened: dict[str, set[str]] = defaultdict(set)
-            for name in order[k:]:
-                for ref in by_type[name]:
+            for refs in plan[k:]:
+                for ref in refs:
                     opened[ref.pack_id].add(ref.group)
             self._open_groups.append({p: frozenset(g) for p, g in opened.items()})
+        # Most posts match nothing for most packs; their bounds and scores are then constants.
+        self._value = {p.id: compile_expr(p.require)[0] for p in packs}
+        self._upper = {p.id: compile_expr(p.require)[1] for p in packs}
+        self._empty_score = {p.id: round(max(0.0, min(1.0, self._value[p.id]({}, frozenset()))), 4) for p in packs}
+        self._empty_reachable = [
+            {p.id: self._upper[p.id]({}, og.get(p.id, frozenset())) >= p.pack.threshold for p in packs}
+            for og in self._open_groups
+        ]
         self.active = [p.id for p in packs if p.pack.mode == "active"]
         self.shadow = [p.id for p in packs if p.pack.mode == "shadow"]
         self._by_id = {p.id: p for p in packs}
@@ -115,7 +118,14 @@ class Detector:
                 only: set[int] = set()
                 for pack in self.packs:
                     refs = refs_by_pack.get(pack.id)
-                    if refs and upper_bound(pack.require, group_scores.get(pack.id, {}), open_groups.get(pack.id, frozenset())) >= pack.pack.threshold:
+                    if not refs:
+                        continue
+                    gs = group_scores.get(pack.id)
+                    if gs is None:  # nothing matched for this pack yet: a constant
+                        reachable = self._empty_reachable[k][pack.id]
+                    else:
+                        reachable = self._upper[pack.id](gs, open_groups.get(pack.id, frozenset())) >= pack.pack.threshold
+                    if reachable:
                         only |= refs
                 if only:
                     hits.extend(matcher.match(doc, frozenset(only)))
@@ -125,7 +135,8 @@ class Detector:
         shadow: dict[str, float] = {}
         flagged_ids: set[str] = set()
         for pack in self.packs:
-            score = round(max(0.0, min(1.0, eval_expr(pack.require, group_scores.get(pack.id, {})))), 4)
+            gs = group_scores.get(pack.id)
+            score = self._empty_score[pack.id] if gs is None else round(max(0.0, min(1.0, self._value[pack.id](gs, frozenset()))), 4)
             hit = score >= pack.pack.threshold
             if pack.pack.mode == "shadow":
                 shadow[pack.id] = score

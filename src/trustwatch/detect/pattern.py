@@ -3,12 +3,20 @@
 Patterns run on the plain view (NFC, invisible characters removed, original letters), so a phone
 number written `0 9 1 2 . 3 4 5 . 6 7 8` or a price `2tr5` is found and its evidence span points
 into the original text. Each distinct regex runs once per source, however many packs use it.
+
+Python's regex engine tries a pattern at every position of the text, so fifty patterns cost fifty
+passes. Most patterns can only match a text that contains one of a few literal strings
+(`fb88|w88|…`, `.casino|.bet`, `@`); those are read from the parsed regex and looked for, for all
+patterns at once, with one Aho-Corasick pass; a pattern runs only on texts that contain one.
 """
 
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+import re._parser as sre_parse  # the stdlib's own regex parser, to read a pattern's literal prefixes
+from typing import Any, ClassVar
+
+import ahocorasick
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -103,7 +111,144 @@ def _compile(cfg: PatternConfig) -> re.Pattern[str]:
     return re.compile(BUILTIN[cfg.name], flags)
 
 
+_MAX_ANCHORS = 400
+
+
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _required(items: Any) -> tuple[set[str] | None, set[str] | None]:
+    """Read a parsed regex sequence.
+
+    Returns (required, literal): `required` is a set of lowercased strings one of which occurs in
+    the text wherever the sequence matches (the best such set found, or None); `literal` is the set
+    of all strings the sequence can match when it is made of literals and alternatives only.
+    """
+    candidates: list[set[str]] = []
+    run = {""}
+    whole = True
+    for op, av in items:
+        name = str(op)
+        if name in ("AT", "ASSERT_NOT"):
+            continue  # zero-width: literals on both sides stay adjacent
+        if name == "LITERAL":
+            run = {r + chr(av).lower() for r in run}
+            continue
+        lit: set[str] | None = None
+        req: set[str] | None = None
+        if name == "ASSERT":
+            req = _required(av[1])[0]
+            if req:
+                candidates.append(req)
+            continue
+        if name == "SUBPATTERN":
+            req, lit = _required(av[3])
+        elif name == "BRANCH":
+            parts = [_required(branch) for branch in av[1]]
+            if all(p[1] is not None for p in parts):
+                lit = set().union(*(p[1] for p in parts if p[1] is not None))
+            if all(p[0] for p in parts):
+                req = set().union(*(p[0] for p in parts if p[0]))
+        elif name == "IN":
+            lit = _class_chars(av)
+        elif name in _REPEATS and av[0] >= 1:
+            inner_req, inner_lit = _required(av[2])
+            req = inner_lit if inner_lit and "" not in inner_lit else inner_req
+        if lit is not None and "" not in lit and len(run) * len(lit) <= _MAX_ANCHORS:
+            run = {r + x for r in run for x in lit}
+            continue
+        whole = False
+        if run != {""}:
+            candidates.append(run)
+        run = {""}
+        if req and "" not in req:
+            candidates.append(req)
+    if run != {""}:
+        candidates.append(run)
+    usable = [c for c in candidates if c and "" not in c and len(c) <= _MAX_ANCHORS]
+    best = max(usable, key=lambda c: (min(map(len, c)), -len(c))) if usable else None
+    return best, (run if whole else None)
+
+
+def _class_chars(av: Any) -> set[str] | None:
+    """The characters of a small character class such as [ậa] or \\d; None for a large one."""
+    chars: set[str] = set()
+    for o, a in av:
+        kind = str(o)
+        if kind == "LITERAL":
+            chars.add(chr(a).lower())
+        elif kind == "RANGE" and a[1] - a[0] < 12:
+            chars |= {chr(c).lower() for c in range(a[0], a[1] + 1)}
+        elif kind == "CATEGORY" and str(a) == "CATEGORY_DIGIT":
+            chars |= set("0123456789")
+        else:
+            return None
+    return chars if 0 < len(chars) <= 12 else None
+
+
+def literal_anchors(regex: re.Pattern[str]) -> set[str] | None:
+    """Strings one of which occurs in any text the regex matches, or None if there are none."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    return _required(list(parsed))[0]
+
+
+def _prefixes(items: list[Any]) -> set[str] | None:
+    """Lowercased literals one of which every match starts with (after zero-width assertions)."""
+    current = {""}
+    for pos, (op, av) in enumerate(items):
+        name = str(op)
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        if name == "LITERAL":
+            current = {c + chr(av).lower() for c in current}
+            continue
+        lit: set[str] | None = None
+        if name == "SUBPATTERN":
+            req, lit = _required(av[3])
+            if lit is None:
+                inner = _prefixes(list(av[3]))
+                if inner is None:
+                    return None if current == {""} else current
+                return _join(current, inner)
+        elif name == "BRANCH":
+            parts = [_prefixes(list(b)) for b in av[1]]
+            if any(p is None for p in parts) or any("" in p for p in parts if p is not None):
+                return None if current == {""} else current
+            whole = [_required(b)[1] for b in av[1]]
+            if all(w is not None for w in whole):
+                lit = set().union(*(w for w in whole if w is not None))
+            else:
+                return _join(current, set().union(*(p for p in parts if p is not None)))
+        elif name == "IN":
+            lit = _class_chars(av)
+        elif name in _REPEATS and current != {""}:
+            return current  # the literals so far already start every match
+        elif name in _REPEATS and av[0] == 0:
+            inner, rest = _prefixes(list(av[2])), _prefixes(items[pos + 1 :])
+            return None if inner is None or rest is None else inner | rest
+        elif name in _REPEATS:
+            return _prefixes(list(av[2]))
+        if lit is None or "" in lit:
+            return None if current == {""} else current
+        current = _join(current, lit)
+        if current is None:
+            return None
+    return None if current == {""} else current
+
+
+def _join(left: set[str], right: set[str]) -> set[str] | None:
+    if len(left) * len(right) > _MAX_ANCHORS or "" in right:
+        return None if left == {""} else left
+    return {a + b for a in left for b in right}
+
+
 class _PatternMatcher(Matcher):
+    """Runs each regex only where it can match: at the positions where one of its literal prefixes
+    occurs, or over the whole text when the text contains one of its required literals."""
+
     def __init__(self, refs: list[SignalRef]) -> None:
         by_regex: dict[tuple[str, int], tuple[re.Pattern[str], list[tuple[int, str, float]]]] = {}
         for ref in refs:
@@ -112,21 +257,73 @@ class _PatternMatcher(Matcher):
             entry = by_regex.setdefault((compiled.pattern, compiled.flags), (compiled, []))
             entry[1].append((ref.index, cfg.name, cfg.weight))
         self.patterns = list(by_regex.values())
+        self.always: list[int] = []
+        self.automaton = ahocorasick.Automaton()
+        anchors: dict[str, set[tuple[int, bool]]] = {}
+        for i, (regex, _) in enumerate(self.patterns):
+            try:
+                parsed = list(sre_parse.parse(regex.pattern, regex.flags & ~re.UNICODE))
+            except re.error:
+                parsed = None
+            prefixes = _prefixes(parsed) if parsed is not None else None
+            if prefixes and "" not in prefixes:
+                for a in prefixes:
+                    anchors.setdefault(a, set()).add((i, True))
+                continue
+            found = _required(parsed)[0] if parsed is not None else None
+            if found is None:
+                self.always.append(i)
+            else:
+                for a in found:
+                    anchors.setdefault(a, set()).add((i, False))
+        for a, idx in anchors.items():
+            self.automaton.add_word(a, (len(a), tuple(sorted(idx))))
+        self.anchored = bool(anchors)
+        if anchors:
+            self.automaton.make_automaton()
+
+    def _plan(self, text: str) -> tuple[dict[int, list[int]], set[int]]:
+        """Where to try each regex: {regex: start positions} and the regexes to run everywhere."""
+        starts: dict[int, list[int]] = {}
+        whole = set(self.always)
+        if self.anchored:
+            low = text.lower()
+            exact = len(low) == len(text)  # positions carry over unless lowercasing changed length
+            for end, (length, entries) in self.automaton.iter(low):
+                for i, is_prefix in entries:
+                    if is_prefix and exact:
+                        starts.setdefault(i, []).append(end - length + 1)
+                    else:
+                        whole.add(i)
+        return starts, whole
 
     def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         hits: list[Hit] = []
         for source, norm in doc.sources:
             text = norm.plain_text
-            for regex, users in self.patterns:
+            starts, whole = self._plan(text)
+            for i in sorted(set(starts) | whole):
+                regex, users = self.patterns[i]
                 if only is not None and not any(u[0] in only for u in users):
                     continue
-                for m in regex.finditer(text):
-                    if m.end() == m.start():
-                        continue
+                if i in whole:
+                    found = [m.span() for m in regex.finditer(text) if m.end() > m.start()]
+                else:
+                    # Same result as finditer: matches can only begin at these positions.
+                    found = []
+                    last = 0
+                    for pos in sorted(set(starts[i])):
+                        if pos < last:
+                            continue
+                        m = regex.match(text, pos)
+                        if m and m.end() > m.start():
+                            found.append(m.span())
+                            last = m.end()
+                for start, end in found:
                     for ref, name, weight in users:
                         if only is not None and ref not in only:
                             continue
-                        hits.append(Hit(ref, "p:" + name, source, "plain", m.start(), m.end(), weight, f"pattern {name}"))
+                        hits.append(Hit(ref, "p:" + name, source, "plain", start, end, weight, f"pattern {name}"))
         return hits
 
 

@@ -1,0 +1,125 @@
+"""Scan throughput and memory, with the I/O floor measured in the same run.
+
+    .venv/bin/python bench/scan_throughput.py [--n 1000000] [--workers 2]
+
+Generates N synthetic posts (bench/synth.py), then runs, each in its own process so peak memory is
+measured per mode (sum of the resident memory of the scan process and its workers, sampled every
+50 ms):
+  floor        read, parse and validate, write a result line; no detection (1 process)
+  full-1       the full text scan with the default packs, 1 process
+  full-W       the same with --workers W
+  full-W+db    the same, also writing posts, versions and findings to a SQLite store
+Prints a table and writes bench/out/scan_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+RUNNER = """
+import json, sys
+from trustwatch.pipeline import run_scan
+if __name__ == "__main__":
+    inp, out, workers, detect, db = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] or None
+    s = run_scan([inp], out=out, workers=workers, detect=detect, db=db)
+    print(json.dumps(s.as_dict()))
+"""
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = 0
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parts = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(parts[1]), []).append(int(entry))
+        except (OSError, IndexError):
+            continue
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+def run_mode(inp: Path, out: Path, workers: int, detect: bool, db: str) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(RUNNER)
+        runner = f.name
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, runner, str(inp), str(out), str(workers), "1" if detect else "0", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    stdout, stderr = proc.communicate()
+    os.unlink(runner)
+    if proc.returncode != 0:
+        raise SystemExit(f"scan failed:\n{stderr}")
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    return {"seconds": summary["seconds"], "wall_seconds": round(wall, 2), "posts_per_s": summary["posts_per_s"],
+            "peak_rss_mb": round(peak / 2**20, 1), "flagged": summary["flagged"], "records": summary["records_read"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-db", action="store_true", help="skip the mode that writes to SQLite")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tw-bench-"))
+    inp = work / "posts.jsonl"
+    t0 = time.perf_counter()
+    synth.write(str(inp), args.n)
+    print(f"generated {args.n:,} posts ({inp.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - t0:.1f}s")
+    modes = [("floor", 1, False, ""), ("full-1", 1, True, ""), (f"full-{args.workers}", args.workers, True, "")]
+    if not args.skip_db:
+        modes.append((f"full-{args.workers}+db", args.workers, True, str(work / "bench.db")))
+    results: dict[str, dict] = {}
+    for name, workers, detect, db in modes:
+        results[name] = run_mode(inp, work / f"{name}.jsonl", workers, detect, db)
+        r = results[name]
+        print(f"{name:14s} {r['posts_per_s']:>10,.0f} posts/s  {r['seconds']:>7.1f} s  peak {r['peak_rss_mb']:>7.1f} MB  flagged {r['flagged']:,}")
+    floor = results["floor"]["seconds"]
+    for name, r in results.items():
+        r["x_floor"] = round(r["seconds"] / floor, 2)
+    report = {
+        "n": args.n, "workers": args.workers, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"), "modes": results,
+    }
+    print("\n| mode | posts/s | seconds | × floor | peak memory |\n|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['posts_per_s']:,.0f} | {r['seconds']:.1f} | {r['x_floor']:.2f} | {r['peak_rss_mb']:.0f} MB |")
+    (HERE / "out").mkdir(exist_ok=True)
+    (HERE / "out" / "scan_throughput.json").write_text(json.dumps(report, indent=2))
+    for f in work.iterdir():
+        f.unlink()
+    work.rmdir()
+
+
+if __name__ == "__main__":
+    main()
