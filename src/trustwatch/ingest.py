@@ -203,7 +203,12 @@ def _type_name(v: Any) -> str:
 
 
 def _str(rec: dict[str, Any], key: str, required: bool = False) -> str | None:
-    v = rec.get(key)
+    return _as_str(rec.get(key), key, required)
+
+
+def _as_str(v: Any, key: str, required: bool = False) -> str | None:
+    if type(v) is str and v:  # the common case first
+        return v
     if v is None or v == "":
         if required:
             raise RecordError(f"The record has no `{key}`; every post needs one.")
@@ -216,6 +221,8 @@ def _str(rec: dict[str, Any], key: str, required: bool = False) -> str | None:
 
 
 def _int(v: Any, field: str) -> int | None:
+    if type(v) is int and v >= 0:  # the common case first
+        return v
     if v is None or v == "":
         return None
     if isinstance(v, bool):
@@ -246,7 +253,7 @@ def _bool(v: Any, field: str) -> bool | None:
 
 
 def _str_list(v: Any, field: str) -> tuple[str, ...]:
-    if v is None or v == "":
+    if v is None or v == "" or v == []:
         return ()
     if isinstance(v, str):  # flattened CSV: a JSON list, or items separated by spaces, commas or |
         s = v.strip()
@@ -266,6 +273,9 @@ def _flattened(rec: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     """`author_id`, `author_name` … (CSV and flat Parquet) back into a nested object."""
     found = {k[len(prefix) + 1 :]: v for k, v in rec.items() if k.startswith(prefix + "_")}
     return found or None
+
+
+_NO_AUTHOR = Author()
 
 
 def to_post(rec: Any) -> Post:
@@ -306,12 +316,12 @@ def to_post(rec: Any) -> Post:
     if isinstance(aid, int) and not isinstance(aid, bool):
         aid = str(aid)
     author = Author(
-        id=_str({"author.id": aid}, "author.id"),
-        name=_str({"author.name": author_raw.get("name")}, "author.name"),
+        id=_as_str(aid, "author.id"),
+        name=_as_str(author_raw.get("name"), "author.name"),
         followers=_int(author_raw.get("followers"), "author.followers"),
-        mcn=_str({"author.mcn": author_raw.get("mcn")}, "author.mcn"),
+        mcn=_as_str(author_raw.get("mcn"), "author.mcn"),
         verified=_bool(author_raw.get("verified"), "author.verified"),
-    )
+    ) if author_raw else _NO_AUTHOR
     metrics_raw = rec.get("metrics")
     if metrics_raw is None:
         metrics_raw = _flattened(rec, "metrics") or {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
 
@@ -32,9 +32,9 @@ class Document:
     sources: tuple[tuple[str, Normalized], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One match of one signal: `key` identifies what matched (two hits with one key count once).
+    A named tuple, not a dataclass: posts produce many and it is built on the hot path.
 
     `start`/`end` index the named view (`plain` or `folded`) of the source; the engine maps them
     back to the original text only for evidence it reports, so unflagged posts never pay for it.

@@ -32,11 +32,15 @@ def document_for_text(text: str) -> Document:
     return Document((("text", normalize(text)),))
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class Detector:
     """Compiled packs. Build once per process; `detect` is the hot path."""
 
-    def __init__(self, packs: list[LoadedPack]) -> None:
+    def __init__(self, packs: list[LoadedPack], cascade: bool = True) -> None:
         self.packs = packs
+        self.cascade = cascade  # False: every signal runs on every post (the reference behaviour)
         self.refs: list[SignalRef] = []
         self.ref_type: list[str] = []
         by_type: dict[str, list[SignalRef]] = defaultdict(list)
@@ -85,6 +89,19 @@ class Detector:
             {p.id: self._upper[p.id]({}, og.get(p.id, frozenset())) >= p.pack.threshold for p in packs}
             for og in self._open_groups
         ]
+        # Per-stage and final loops over plain tuples: this runs for every post.
+        self._ref_group = [(r.pack_id, r.group) for r in self.refs]
+        self._stage_plan = [
+            [
+                (p.id, refs_by_pack[p.id], p.pack.threshold, self._upper[p.id],
+                 self._open_groups[k].get(p.id, _NONE), self._empty_reachable[k][p.id])
+                for p in packs if refs_by_pack.get(p.id)
+            ]
+            for k, (_, refs_by_pack) in enumerate(self.stages)
+        ]
+        self._final_plan = [
+            (p.id, p.pack.threshold, self._value[p.id], self._empty_score[p.id], p.pack.mode == "shadow") for p in packs
+        ]
         self.active = [p.id for p in packs if p.pack.mode == "active"]
         self.shadow = [p.id for p in packs if p.pack.mode == "shadow"]
         self._by_id = {p.id: p for p in packs}
@@ -92,18 +109,21 @@ class Detector:
 
     def _group_scores(self, hits: list[Hit]) -> dict[str, dict[str, float]]:
         # (pack, group) -> key -> strongest weight; a group's score is the noisy-OR of its keys.
-        strength: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+        strength: dict[tuple[str, str], dict[str, float]] = {}
+        ref_group = self._ref_group
         for h in hits:
-            ref = self.refs[h.ref]
-            keys = strength[(ref.pack_id, ref.group)]
-            if h.weight > keys.get(h.key, -1.0):
+            pg = ref_group[h.ref]
+            keys = strength.get(pg)
+            if keys is None:
+                strength[pg] = {h.key: h.weight}
+            elif h.weight > keys.get(h.key, -1.0):
                 keys[h.key] = h.weight
-        group_scores: dict[str, dict[str, float]] = defaultdict(dict)
+        group_scores: dict[str, dict[str, float]] = {}
         for (pack_id, group), keys in strength.items():
             miss = 1.0
             for w in keys.values():
                 miss *= 1.0 - w
-            group_scores[pack_id][group] = 1.0 - miss
+            group_scores.setdefault(pack_id, {})[group] = 1.0 - miss
         return group_scores
 
     def detect_document(self, doc: Document) -> dict[str, Any]:
@@ -114,37 +134,34 @@ class Detector:
                 hits.extend(matcher.match(doc))
             else:
                 # Run this costlier stage only for packs that could still reach their threshold.
-                open_groups = self._open_groups[k]
                 only: set[int] = set()
-                for pack in self.packs:
-                    refs = refs_by_pack.get(pack.id)
-                    if not refs:
-                        continue
-                    gs = group_scores.get(pack.id)
-                    if gs is None:  # nothing matched for this pack yet: a constant
-                        reachable = self._empty_reachable[k][pack.id]
-                    else:
-                        reachable = self._upper[pack.id](gs, open_groups.get(pack.id, frozenset())) >= pack.pack.threshold
-                    if reachable:
+                for pack_id, refs, threshold, upper, open_groups, empty_reachable in self._stage_plan[k]:
+                    gs = group_scores.get(pack_id)
+                    if not self.cascade or (empty_reachable if gs is None else upper(gs, open_groups) >= threshold):
                         only |= refs
-                if only:
-                    hits.extend(matcher.match(doc, frozenset(only)))
-            group_scores = self._group_scores(hits)
+                if not only:
+                    continue
+                new = matcher.match(doc, frozenset(only))
+                if not new:
+                    continue
+                hits.extend(new)
+            if hits:
+                group_scores = self._group_scores(hits)
         categories: dict[str, bool] = {}
         scores: dict[str, float] = {}
         shadow: dict[str, float] = {}
         flagged_ids: set[str] = set()
-        for pack in self.packs:
-            gs = group_scores.get(pack.id)
-            score = self._empty_score[pack.id] if gs is None else round(max(0.0, min(1.0, self._value[pack.id](gs, frozenset()))), 4)
-            hit = score >= pack.pack.threshold
-            if pack.pack.mode == "shadow":
-                shadow[pack.id] = score
+        for pack_id, threshold, value, empty_score, is_shadow in self._final_plan:
+            gs = group_scores.get(pack_id)
+            score = empty_score if gs is None else round(max(0.0, min(1.0, value(gs, _NONE))), 4)
+            if is_shadow:
+                shadow[pack_id] = score
                 continue
-            categories[pack.id] = hit
-            scores[pack.id] = score
+            hit = score >= threshold
+            categories[pack_id] = hit
+            scores[pack_id] = score
             if hit:
-                flagged_ids.add(pack.id)
+                flagged_ids.add(pack_id)
         findings = []
         if flagged_ids:
             source_order = {name: i for i, (name, _) in enumerate(doc.sources)}

@@ -69,7 +69,9 @@ class _LexiconMatcher(Matcher):
                 if key not in best or w > best[key][0]:
                     best[key] = (w, text)
             packed = tuple((idx, key, text, w) for (idx, key), (w, text) in best.items())
-            self.automaton.add_word(form, (len(form), packed))
+            # The folded text is words between single spaces with a space at each end, so a key
+            # wrapped in spaces only ever matches whole words: no boundary checks, no mid-word hits.
+            self.automaton.add_word(f" {form} ", (len(form), packed))
         self.size = len(entries)
         if self.size:
             self.automaton.make_automaton()
@@ -79,13 +81,9 @@ class _LexiconMatcher(Matcher):
             return []
         hits: list[Hit] = []
         for source, norm in doc.sources:
-            text = norm.folded_text
-            n = len(text)
-            for end_idx, (length, vals) in self.automaton.iter(text):
-                start = end_idx - length + 1
-                end = end_idx + 1
-                if (start > 0 and text[start - 1] != " ") or (end < n and text[end] != " "):
-                    continue
+            for end_idx, (length, vals) in self.automaton.iter(norm.folded_text):
+                end = end_idx  # the key's closing space is not part of the term
+                start = end - length
                 for ref, key, term, weight in vals:
                     if only is not None and ref not in only:
                         continue

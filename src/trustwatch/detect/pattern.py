@@ -239,6 +239,20 @@ def _prefixes(items: list[Any]) -> set[str] | None:
     return None if current == {""} else current
 
 
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _starts_at_boundary(regex: re.Pattern[str]) -> bool:
+    """Whether the pattern begins with \\b (before any literal), so it can only match at a word start
+    (a word character preceded by a non-word one: true when the prefix starts with a word character)."""
+    try:
+        parsed = list(sre_parse.parse(regex.pattern, regex.flags & ~re.UNICODE))
+    except re.error:
+        return False
+    return bool(parsed) and str(parsed[0][0]) == "AT" and str(parsed[0][1]) == "AT_BOUNDARY"
+
+
 def _join(left: set[str], right: set[str]) -> set[str] | None:
     if len(left) * len(right) > _MAX_ANCHORS or "" in right:
         return None if left == {""} else left
@@ -257,6 +271,9 @@ class _PatternMatcher(Matcher):
             entry = by_regex.setdefault((compiled.pattern, compiled.flags), (compiled, []))
             entry[1].append((ref.index, cfg.name, cfg.weight))
         self.patterns = list(by_regex.values())
+        self.refs_of = [frozenset(u[0] for u in users) for _, users in self.patterns]
+        # A regex that starts with \b before its literal prefix can only match at a word start.
+        self.word_start = [_starts_at_boundary(rx) for rx, _ in self.patterns]
         self.always: list[int] = []
         self.automaton = ahocorasick.Automaton()
         anchors: dict[str, set[tuple[int, bool]]] = {}
@@ -282,30 +299,35 @@ class _PatternMatcher(Matcher):
         if anchors:
             self.automaton.make_automaton()
 
-    def _plan(self, text: str) -> tuple[dict[int, list[int]], set[int]]:
+    def _plan(self, text: str, only: frozenset[int] | None = None) -> tuple[dict[int, list[int]], set[int]]:
         """Where to try each regex: {regex: start positions} and the regexes to run everywhere."""
         starts: dict[int, list[int]] = {}
-        whole = set(self.always)
+        refs_of, word_start = self.refs_of, self.word_start
+        whole = {i for i in self.always if only is None or not refs_of[i].isdisjoint(only)}
         if self.anchored:
             low = text.lower()
             exact = len(low) == len(text)  # positions carry over unless lowercasing changed length
             for end, (length, entries) in self.automaton.iter(low):
+                pos = end - length + 1
                 for i, is_prefix in entries:
+                    if i in whole or (only is not None and refs_of[i].isdisjoint(only)):
+                        continue
                     if is_prefix and exact:
-                        starts.setdefault(i, []).append(end - length + 1)
+                        if word_start[i] and pos > 0 and _is_word(low[pos]) and _is_word(low[pos - 1]):
+                            continue  # \b then a word character: cannot start inside a word
+                        starts.setdefault(i, []).append(pos)
                     else:
                         whole.add(i)
+                        starts.pop(i, None)
         return starts, whole
 
     def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         hits: list[Hit] = []
         for source, norm in doc.sources:
             text = norm.plain_text
-            starts, whole = self._plan(text)
+            starts, whole = self._plan(text, only)
             for i in sorted(set(starts) | whole):
                 regex, users = self.patterns[i]
-                if only is not None and not any(u[0] in only for u in users):
-                    continue
                 if i in whole:
                     found = [m.span() for m in regex.finditer(text) if m.end() > m.start()]
                 else:

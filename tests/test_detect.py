@@ -1,0 +1,153 @@
+"""Detection with the shipped packs: evasive spellings are caught, news, warnings and culture are
+not, evidence points at the exact characters of the original text, and the speed-ups (cascade,
+regex planning) change nothing."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+import pytest
+from helpers import EXAMPLES, HOLDOUT, load_jsonl
+
+from trustwatch.detect import Detector
+from trustwatch.detect.base import Document
+from trustwatch.detect.registry import signal_types
+from trustwatch.evaluate import evaluate
+from trustwatch.normalize import normalize
+from trustwatch.policy import load_pack, load_packs
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(load_packs())
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("X.e.m b.ó.i tarot, g.i.ả.i h.ạ.n đầu năm, ib z@lo 0912 345 678, phí 500k/lần", "superstition_service"),
+        ("Nhận xem b0i, cắt duyên âm, trục vong online. Chuyển khoản trước 1.500.000đ, STK 1903 4567 8901 Techcombank", "superstition_service"),
+        ("gi\u200bải h\u200bạn, bùa yêu linh nghiệm 🔮 inbox em báo giá nha, 0 9 8 7 6 5 4 3 2 1", "superstition_service"),
+        ("Tarot reading and love spell removal, $49 per session, DM me on WhatsApp +1 415 555 0199", "superstition_service"),
+        ("Việc nhẹ lương cao, làm nhiệm vụ like đơn hàng nhận hoa hồng 30%, nạp trước 200k, liên hệ tele @job_vip88", "scam"),
+        ("Tài khoản của bạn đã bị khoá do đăng nhập bất thường. Xác minh ngay tại vcb-xacminh.top để tránh bị phong toả", "scam"),
+        ("Guaranteed 30% monthly returns on crypto, zero risk. DM me on WhatsApp to start investing today", "scam"),
+        ("Nhà cái uy tín K8bet nạp đầu khuyến mãi 100%, soi cầu lô đề chuẩn, đăng ký tại bit.ly/k8bet-vip", "gambling"),
+        ("t4i x1u online, n.ổ h.ũ đổi thưởng, nạp 50k nhận 150k, link đăng ký ở bio", "gambling"),
+        ("Serum này xài mê luôn, nhập mã SALE50 giảm 50%, link mua ngay trong bio nha mọi người", "undisclosed_ad"),
+    ],
+)
+def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str) -> None:
+    result = detector.detect_text(text)
+    assert result["categories"][category], (result["category_scores"], text)
+    assert result["category_scores"][category] >= 0.5
+    assert any(f["category"] == category for f in result["findings"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Công an TP.HCM vừa bắt giữ nhóm đối tượng giả danh thầy bói, thu phí giải hạn hàng chục triệu đồng. Người dân cần cảnh giác.",
+        "CẢNH BÁO: Ngân hàng không bao giờ yêu cầu khách hàng cung cấp mã OTP qua điện thoại. Hãy gọi hotline 1900 545413 nếu nghi ngờ.",
+        "Rằm tháng Giêng cả nhà lên chùa thắp hương cầu an, xem như một nét đẹp văn hoá đầu năm.",
+        "Tử vi vui hôm nay cho 12 cung hoàng đạo: Bạch Dương nên nghỉ ngơi, Kim Ngưu gặp may về tài lộc. Chỉ mang tính giải trí!",
+        "Kết quả xổ số kiến thiết miền Bắc ngày 12/11: giải đặc biệt 84512.",
+        "Bộ Công an triệt phá đường dây đánh bạc online qua trang cá độ bóng đá, tạm giữ 20 đối tượng.",
+        "Mình hợp tác với nhãn hàng Glow, dùng mã GLOW20 giảm 20% nha #quangcao #hợptác",
+        "Police warn of a new job scam: victims are asked to pay a fee before they can withdraw their 'commission'.",
+        "Our daily horoscope is just for fun: Leo, expect a cheerful surprise today!",
+        "Đội tuyển Việt Nam thắng Thái Lan 2-1 tối qua, cả nước mừng vui.",
+    ],
+)
+def test_news_warnings_culture_and_disclosed_ads_are_not_flagged(detector: Detector, text: str) -> None:
+    result = detector.detect_text(text)
+    assert not result["flagged"], (result["category_scores"], [f["excerpt"] for f in result["findings"]])
+
+
+def test_evidence_offsets_index_the_original_text(detector: Detector) -> None:
+    text = unicodedata.normalize("NFD", "🔥 Nhận x.e.m b.ó.i, giải hạn") + " — ib z@lo 0 9 1 2 3 4 5 6 7 8 phí 500k"
+    result = detector.detect_text(text)
+    assert result["categories"]["superstition_service"]
+    excerpts = {f["excerpt"] for f in result["findings"]}
+    for f in result["findings"]:
+        assert text[f["start"] : f["end"]] == f["excerpt"]
+        assert f["explanation"] and f["signal"] in ("lexicon", "pattern") and 0 < f["score"] <= 1
+    assert "x.e.m b.ó.i" in {unicodedata.normalize("NFC", e) for e in excerpts}
+    assert "0 9 1 2 3 4 5 6 7 8" in excerpts and "500k" in excerpts
+
+
+def test_every_finding_on_the_examples_points_at_its_excerpt(detector: Detector) -> None:
+    for post in load_jsonl(EXAMPLES):
+        result = detector.detect_text(post["text"])
+        for f in result["findings"]:
+            assert post["text"][f["start"] : f["end"]] == f["excerpt"], post["id"]
+
+
+def test_cascade_changes_no_flag(detector: Detector) -> None:
+    full = Detector(load_packs(), cascade=False)
+    for post in load_jsonl(EXAMPLES) + load_jsonl(HOLDOUT):
+        a, b = detector.detect_text(post["text"]), full.detect_text(post["text"])
+        assert a["categories"] == b["categories"], post["id"]
+        flagged = [c for c, hit in a["categories"].items() if hit]
+        for c in flagged:  # a flagged category ran every signal, so its score and evidence are complete
+            assert a["category_scores"][c] == b["category_scores"][c]
+        assert [f for f in a["findings"]] == [f for f in b["findings"]], post["id"]
+
+
+def test_regex_planning_finds_exactly_what_a_full_scan_finds(detector: Detector) -> None:
+    # Patterns run only where their literal prefixes occur; the result must equal running every
+    # regex over the whole text.
+    rng = random.Random(7)
+    alphabet = list("abcz0123456789 .,-+$@:/_kđ")
+    texts = [p["text"] for p in load_jsonl(EXAMPLES) + load_jsonl(HOLDOUT)]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
+    matchers = [m for m, _ in detector.stages if hasattr(m, "patterns")]
+    for text in texts:
+        norm = normalize(text)
+        for m in matchers:
+            got = sorted((h.ref, h.start, h.end) for h in m.match(Document((("text", norm),))))
+            want = sorted(
+                (ref, x.start(), x.end())
+                for rx, users in m.patterns
+                for x in rx.finditer(norm.plain_text)
+                if x.end() > x.start()
+                for ref, _, _ in users
+            )
+            assert got == want, text
+
+
+def test_signal_contract() -> None:
+    # Every registered signal: a unique name, a config model, and nothing found in empty text.
+    types = signal_types()
+    assert len(types) == len(set(types)) and {"lexicon", "pattern"} <= set(types)
+    pack = load_packs()
+    empty = Document((("text", normalize("")),))
+    for name, st in types.items():
+        assert st.name == name and st.config_model is not None
+        refs = [r for r in Detector(pack).refs if Detector(pack).ref_type[r.index] == name]
+        assert st.build(refs).match(empty) == []
+
+
+def test_lexicon_with_100k_terms(tmp_path) -> None:
+    terms = [f"tuvung{i:06d} đặc biệt" for i in range(100_000)] + ["xem bói"]
+    pack = tmp_path / "big.yaml"
+    lines = "\n".join(f"      - {t}" for t in terms)
+    pack.write_text(
+        "id: big\ntitle: Big\ncriterion: Many terms.\nseverity: low\naction: label\n"
+        "dsa: {category: STATEMENT_CATEGORY_OTHER}\nsignals:\n  - type: lexicon\n    group: topic\n    terms:\n"
+        f"{lines}\nrequire: topic\n",
+        encoding="utf-8",
+    )
+    d = Detector([load_pack(pack)])
+    hit = d.detect_text("hôm nay có TUVUNG099999 đặc biệt và x.e.m b.ó.i")
+    assert hit["categories"]["big"]
+    assert {f["excerpt"] for f in hit["findings"]} == {"TUVUNG099999 đặc biệt", "x.e.m b.ó.i"}
+    assert not d.detect_text("tuvung0999 đặc biệt")["flagged"]
+
+
+def test_examples_meet_the_published_bar() -> None:
+    # The bundled examples: precision and recall of every shipped category at least 0.95.
+    res = evaluate(str(EXAMPLES))
+    for cat, m in res["per_class"].items():
+        assert m["precision"] >= 0.95 and m["recall"] >= 0.95, (cat, m)
