@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+def _pg_bin() -> Path:
+    """The newest installed PostgreSQL server's binaries (Debian puts each major version apart)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 @dataclass
@@ -69,7 +75,7 @@ def pg_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL 15 server for the whole test session."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         pytest.fail(
-            f"PostgreSQL 15 server binaries were not found in {PG_BIN}; install the Debian package "
+            f"PostgreSQL server binaries were not found in {PG_BIN}; install the Debian package "
             "`postgresql` (apt-get install -y postgresql) so the store tests can run against a real server."
         )
     as_postgres = os.geteuid() == 0  # initdb refuses to run as root

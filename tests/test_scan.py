@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from helpers import EXAMPLES, load_jsonl, run_cli, write_jsonl
 
 CATEGORIES = {"superstition_service", "scam", "undisclosed_ad", "gambling"}
@@ -149,7 +150,7 @@ def test_five_megabyte_text_is_quarantined(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     src = tmp_path / "empty.jsonl"
     src.write_bytes(b"")
-    results, quarantined, stdout = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src)
     assert results == [] and quarantined == []
     assert stored_summary(tmp_path)["records_read"] == 0
 
@@ -320,3 +321,18 @@ def test_demo_runs_and_says_where_to_look(tmp_path: Path) -> None:
         tmp_path / "out" / "results.jsonl"
     ).exists()
     assert "quarantined records with reasons" in proc.stdout and "next:" in proc.stdout
+
+
+def test_damaged_parquet_and_truncated_gzip_are_quarantined(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 this is not really parquet")
+    jl = write_jsonl(tmp_path / "many.jsonl", [post(i, SELLER if i == 0 else "bình thường") for i in range(2000)])
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(gzip.compress(jl.read_bytes())[:3000])
+    good = write_jsonl(tmp_path / "good.jsonl", [post(9999, SELLER)])
+    results, quarantined, _ = scan(tmp_path, broken, truncated, good)
+    reasons = [q["reason"] for q in quarantined]
+    assert any("could not be read as Parquet" in r for r in reasons)
+    assert any("damaged after line" in r for r in reasons)
+    assert results[-1]["post_id"] == "t:9999" and results[-1]["flagged"]
+    check_accounting(results, quarantined, tmp_path)

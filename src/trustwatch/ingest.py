@@ -13,10 +13,9 @@ import gzip
 import io
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
@@ -29,9 +28,9 @@ RAW_KEEP = 2000  # characters of a bad record kept in the quarantine file
 MEDIA_TYPES = ("image", "audio", "video")
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """One raw record: JSON bytes (JSON Lines) or a dict (CSV, Parquet), or a read error."""
+class Unit(NamedTuple):
+    """One raw record: JSON bytes (JSON Lines) or a dict (CSV, Parquet), or a read error.
+    A named tuple: one is made per input line in the main process, so it must be cheap."""
 
     source: str
     line: int
@@ -176,12 +175,14 @@ def _csv_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
 
 
 def _parquet_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    damaged = (pa.ArrowException, OSError, ValueError, EOFError)
     try:
         source: Any = path if path != "-" and not isinstance(stream, gzip.GzipFile) else io.BytesIO(stream.read())
         pf = pq.ParquetFile(source)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
+    except damaged as exc:
         yield Unit(path, 0, None, f"The file could not be read as Parquet ({exc}).")
         return
     row = 0
@@ -190,7 +191,7 @@ def _parquet_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
             for rec in batch.to_pylist():
                 row += 1
                 yield Unit(path, row, rec)
-    except Exception as exc:
+    except damaged as exc:
         yield Unit(path, row + 1, None, f"The Parquet file is damaged after row {row} ({exc}).")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -57,21 +58,27 @@ class ScanSummary:
 
 @dataclass(slots=True)
 class BatchResult:
-    """A processed batch, in input order, shaped to cost the main process as little as possible:
-    the finished result lines, plus per-record keys for the duplicate-id check (only the main
-    process sees every id). Posts travel back only when they are to be stored."""
+    """A processed batch, shaped to cost the main process as little as possible: the finished
+    result lines as one block (with where each line ends), and per-record keys for the
+    duplicate-id check, which only the main process can make since only it sees every id.
+    Posts travel back only when they are to be stored."""
 
-    lines: list[bytes]
-    keys: list[int | None]  # hash of (platform, id); None for a quarantined record
-    ids: list[str | None]
-    where: list[tuple[str, int]]  # (input, line) of each record
+    blob: bytes  # the result lines, each ending in a newline
+    ends: array  # offset just past each line in `blob`
+    keys: array  # hash of (platform, id) per record; 0 for a quarantined record
     quarantined: dict[int, Quarantined]
     flagged: dict[int, tuple[str, ...]]
     stored: dict[int, tuple[Post, dict[str, Any]]]
 
+    def line(self, i: int) -> bytes:
+        return self.blob[self.ends[i - 1] if i else 0 : self.ends[i] - 1]
 
-# A batch on its way to a worker: (input, [(line, payload, error), ...]).
-Batch = tuple[str, list[tuple[int, Any, str | None]]]
+    def lines(self) -> list[bytes]:
+        return [self.line(i) for i in range(len(self.ends))]
+
+
+# A batch on its way to a worker: (input, units).
+Batch = tuple[str, list[Unit]]
 
 _DETECTOR: Detector | None = None
 _KEEP_POSTS = False
@@ -102,37 +109,45 @@ def error_line(post_id: str | None, reason: str, categories: list[str], line: in
 
 def _process_batch(batch: Batch) -> BatchResult:
     source, records = batch
-    res = BatchResult([], [], [], [], {}, {}, {})
-    for i, (line, payload, error) in enumerate(records):
-        res.where.append((source, line))
-        parsed = parse_unit(Unit(source, line, payload, error))
+    lines: list[bytes] = []
+    keys = array("q")
+    quarantined: dict[int, Quarantined] = {}
+    flagged: dict[int, tuple[str, ...]] = {}
+    stored: dict[int, tuple[Post, dict[str, Any]]] = {}
+    detector = _DETECTOR
+    for i, unit in enumerate(records):
+        parsed = parse_unit(unit)
         if isinstance(parsed, Quarantined):
-            res.quarantined[i] = parsed
+            quarantined[i] = parsed
             pid = _guess_id(parsed.raw) if parsed.raw else None
-            res.lines.append(error_line(pid, parsed.reason, _CATEGORIES, line, source))
-            res.keys.append(None)
-            res.ids.append(pid)
+            lines.append(error_line(pid, parsed.reason, _CATEGORIES, unit.line, source))
+            keys.append(0)
             continue
-        res.keys.append(hash((parsed.platform or "", parsed.id)))
-        res.ids.append(parsed.id)
+        keys.append(hash((parsed.platform or "", parsed.id)) or 1)
         head = b'{"post_id":' + orjson.dumps(parsed.id) + b',"status":"ok","error":null'
-        if _DETECTOR is None:
-            res.lines.append(head + b"}")
+        if detector is None:
+            lines.append(head + b"}")
             continue
-        result = _DETECTOR.detect(parsed)
-        res.lines.append(head + b"," + orjson.dumps(result)[1:])
+        result = detector.detect(parsed)
+        lines.append(head + b"," + orjson.dumps(result)[1:])
         if result["flagged"]:
-            res.flagged[i] = tuple(c for c, hit in result["categories"].items() if hit)
+            flagged[i] = tuple(c for c, hit in result["categories"].items() if hit)
         if _KEEP_POSTS:
-            res.stored[i] = (parsed, {"post_id": parsed.id, "status": "ok", "error": None, **result})
-    return res
+            stored[i] = (parsed, {"post_id": parsed.id, "status": "ok", "error": None, **result})
+    ends = array("q")
+    pos = 0
+    for ln in lines:
+        pos += len(ln) + 1
+        ends.append(pos)
+    blob = b"\n".join(lines) + b"\n" if lines else b""
+    return BatchResult(blob, ends, keys, quarantined, flagged, stored)
 
 
 def _batches(inputs: list[str], size: int) -> Iterator[Batch]:
     for path in inputs:
-        records: list[tuple[int, Any, str | None]] = []
+        records: list[Unit] = []
         for unit in read_units(path):
-            records.append((unit.line, unit.payload, unit.error))
+            records.append(unit)
             if len(records) >= size:
                 yield path, records
                 records = []
@@ -140,22 +155,28 @@ def _batches(inputs: list[str], size: int) -> Iterator[Batch]:
             yield path, records
 
 
-def _ordered(batches: Iterable[Batch], workers: int, init_args: tuple[Any, ...]) -> Iterator[BatchResult]:
-    """Map batches over a process pool, in order, with a bounded number of batches in flight."""
+def _ordered(
+    batches: Iterable[Batch], workers: int, init_args: tuple[Any, ...]
+) -> Iterator[tuple[tuple[str, list[int]], BatchResult]]:
+    """Map batches over a process pool, in order, with a bounded number of batches in flight.
+    Yields each batch's (input, line numbers) with its result: the main process keeps those so
+    the workers need not send them back."""
     if workers <= 1:
         _init_worker(*init_args)
         for b in batches:
-            yield _process_batch(b)
+            yield (b[0], [u.line for u in b[1]]), _process_batch(b)
         return
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=init_args) as pool:
         pending: deque[Any] = deque()
         for b in batches:
-            pending.append(pool.apply_async(_process_batch, (b,)))
+            pending.append(((b[0], [u.line for u in b[1]]), pool.apply_async(_process_batch, (b,))))
             if len(pending) >= workers * 3:
-                yield pending.popleft().get()
+                meta, job = pending.popleft()
+                yield meta, job.get()
         while pending:
-            yield pending.popleft().get()
+            meta, job = pending.popleft()
+            yield meta, job.get()
 
 
 def run_scan(
@@ -193,26 +214,18 @@ def run_scan(
     start = time.perf_counter()
     failed = True
     try:
-        for res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
-            n = len(res.lines)
+        for (source, line_numbers), res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
+            n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
-            for i, key in enumerate(res.keys):
-                if key is None:
-                    continue
-                if key in seen:  # a duplicate id: only the main process sees every id
-                    src, ln = first_line.get(key, res.where[i])
-                    where = res.where[i]
-                    raw = orjson.dumps(res.stored[i][0].raw, default=str).decode()[:2000] if i in res.stored else ""
-                    reason = f"The id {res.ids[i]!r} was already used by the record at {src} line {ln}; ids must be unique per platform."
-                    bad[i] = Quarantined(where[0], where[1], reason, raw)
-                    res.lines[i] = error_line(res.ids[i], reason, categories, where[1], where[0])
-                    res.flagged.pop(i, None)
-                    res.stored.pop(i, None)
-                else:
-                    seen.add(key)
-                    if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
-                        first_line[key] = res.where[i]
+            batch_keys = set(res.keys)
+            batch_keys.discard(0)
+            if len(batch_keys) != n - len(bad) or not seen.isdisjoint(batch_keys):
+                _mark_duplicates(res, source, line_numbers, seen, first_line, categories)
+            else:
+                seen |= batch_keys
+                if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
+                    first_line.update((k, (source, ln)) for k, ln in zip(res.keys, line_numbers, strict=True) if k)
             summary.quarantined += len(bad)
             summary.results_ok += n - len(bad)
             summary.flagged += len(res.flagged)
@@ -220,7 +233,7 @@ def run_scan(
                 for c in cats:
                     summary.per_category[c] += 1
             if out_f is not None and n:
-                out_f.write(b"\n".join(res.lines) + b"\n")
+                out_f.write(res.blob)
             if bad:
                 ordered_bad = [bad[i] for i in sorted(bad)]
                 if q_f is None:
@@ -247,6 +260,31 @@ def run_scan(
             store.finish_scan(summary.run_id, result)
             store.close()
     return summary
+
+
+def _mark_duplicates(
+    res: BatchResult, source: str, line_numbers: list[int], seen: set[int],
+    first_line: dict[int, tuple[str, int]], categories: list[str],
+) -> None:
+    """The slow path, for a batch holding an id seen before: quarantine each repeat in place."""
+    lines = res.lines()
+    for i, key in enumerate(res.keys):
+        if not key:
+            continue
+        if key not in seen:
+            seen.add(key)
+            if len(first_line) < 100_000:
+                first_line[key] = (source, line_numbers[i])
+            continue
+        src, ln = first_line.get(key, (source, line_numbers[i]))
+        post_id = orjson.loads(lines[i]).get("post_id")
+        raw = orjson.dumps(res.stored[i][0].raw, default=str).decode()[:2000] if i in res.stored else ""
+        reason = f"The id {post_id!r} was already used by the record at {src} line {ln}; ids must be unique per platform."
+        res.quarantined[i] = Quarantined(source, line_numbers[i], reason, raw)
+        lines[i] = error_line(post_id, reason, categories, line_numbers[i], source)
+        res.flagged.pop(i, None)
+        res.stored.pop(i, None)
+    res.blob = b"\n".join(lines) + b"\n"
 
 
 def _guess_id(raw: str) -> str | None:

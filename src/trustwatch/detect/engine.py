@@ -18,7 +18,6 @@ from .base import Document, Hit, Matcher, SignalRef
 from .registry import signal_types
 
 
-
 def document_for(post: Post) -> Document:
     sources = [("text", normalize(post.text))]
     if post.title:

@@ -17,7 +17,6 @@ import re._parser as sre_parse  # the stdlib's own regex parser, to read a patte
 from typing import Any, ClassVar
 
 import ahocorasick
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .base import Document, Hit, Matcher, SignalRef, SignalType
@@ -207,7 +206,7 @@ def _prefixes(items: list[Any]) -> set[str] | None:
             continue
         lit: set[str] | None = None
         if name == "SUBPATTERN":
-            req, lit = _required(av[3])
+            _, lit = _required(av[3])
             if lit is None:
                 inner = _prefixes(list(av[3]))
                 if inner is None:
