@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import synth  # noqa: E402
+import synth
 
 RUNNER = """
 import json, sys

@@ -8,17 +8,8 @@ from collections.abc import Iterator
 
 import orjson
 
-VI_WORDS = (
-    "hôm nay trời đẹp quá mọi người ơi mình vừa đi ăn phở ở quán quen gần nhà ngon lắm giá cũng hợp lý "
-    "cuối tuần này cả nhà mình về quê thăm ông bà chụp được mấy tấm ảnh đẹp chia sẻ với cả nhà nhé "
-    "công việc dạo này bận rộn nhưng vui vì được học hỏi nhiều điều mới đội bóng thắng trận tối qua "
-    "bạn nào biết chỗ sửa xe uy tín ở quận ba không chỉ mình với cảm ơn nhiều ạ thời tiết se lạnh rồi"
-).split()
-EN_WORDS = (
-    "just got back from the market and the weather is lovely today we tried a new noodle place downtown "
-    "the kids loved the park and the dog would not stop running around what a great weekend with friends "
-    "reading a good book this week any recommendations for a quiet cafe to work from near the river"
-).split()
+VI_WORDS = ["hôm", "nay", "trời", "đẹp", "quá", "mọi", "người", "ơi", "mình", "vừa", "đi", "ăn", "phở", "ở", "quán", "quen", "gần", "nhà", "ngon", "lắm", "giá", "cũng", "hợp", "lý", "cuối", "tuần", "này", "cả", "nhà", "mình", "về", "quê", "thăm", "ông", "bà", "chụp", "được", "mấy", "tấm", "ảnh", "đẹp", "chia", "sẻ", "với", "cả", "nhà", "nhé", "công", "việc", "dạo", "này", "bận", "rộn", "nhưng", "vui", "vì", "được", "học", "hỏi", "nhiều", "điều", "mới", "đội", "bóng", "thắng", "trận", "tối", "qua", "bạn", "nào", "biết", "chỗ", "sửa", "xe", "uy", "tín", "ở", "quận", "ba", "không", "chỉ", "mình", "với", "cảm", "ơn", "nhiều", "ạ", "thời", "tiết", "se", "lạnh", "rồi"]
+EN_WORDS = ["just", "got", "back", "from", "the", "market", "and", "the", "weather", "is", "lovely", "today", "we", "tried", "a", "new", "noodle", "place", "downtown", "the", "kids", "loved", "the", "park", "and", "the", "dog", "would", "not", "stop", "running", "around", "what", "a", "great", "weekend", "with", "friends", "reading", "a", "good", "book", "this", "week", "any", "recommendations", "for", "a", "quiet", "cafe", "to", "work", "from", "near", "the", "river"]
 HARMFUL = [
     "Nhận xem bói tarot, giải hạn đầu năm, inbox zalo 0912 345 678 phí 500k/lần",
     "Việc nhẹ lương cao, làm nhiệm vụ like đơn hàng nhận hoa hồng 30%, nạp trước 200k, liên hệ tele @job_vip88",

@@ -8,8 +8,8 @@ import random
 import unicodedata
 
 import pytest
-from helpers import EXAMPLES, HOLDOUT, load_jsonl
 
+from helpers import EXAMPLES, HOLDOUT, load_jsonl
 from trustwatch.detect import Detector
 from trustwatch.detect.base import Document
 from trustwatch.detect.registry import signal_types

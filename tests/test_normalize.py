@@ -6,8 +6,8 @@ import re
 import unicodedata
 
 import pytest
-from helpers import EXAMPLES, HOLDOUT, load_jsonl
 
+from helpers import EXAMPLES, HOLDOUT, load_jsonl
 from trustwatch.normalize import fold, normalize
 
 

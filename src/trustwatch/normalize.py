@@ -228,7 +228,7 @@ def _nfc(text: str, track: bool) -> Tracked:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for m in re.finditer(r".[\u0300-\u036f]*|[\u0300-\u036f]+", text, re.S):
+    for m in re.finditer(r".[\u0300-\u036f]*|[\u0300-\u036f]+", text, re.DOTALL):
         piece = unicodedata.normalize("NFC", m.group())
         out.append(piece)
         starts.extend([m.start()] * len(piece))
@@ -303,7 +303,7 @@ class Normalized:
     """The views of one text. Their texts are computed eagerly on the fast path; their offset
     maps only when evidence must be located (a flagged post), which is the uncommon case."""
 
-    __slots__ = ("original", "plain_text", "folded_text", "_plain", "_folded")
+    __slots__ = ("_folded", "_plain", "folded_text", "original", "plain_text")
 
     def __init__(self, original: str) -> None:
         self.original = original

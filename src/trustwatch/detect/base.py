@@ -55,6 +55,11 @@ class Matcher(ABC):
     def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         """Every hit in the document of the compiled signals (of those numbered in `only`, if given)."""
 
+    def possible(self, doc: Document) -> frozenset[int] | None:
+        """The signals that could hit this document, found by a check much cheaper than `match`
+        (None: any of them). The cascade uses it to skip packs that cannot reach their threshold."""
+        return None
+
 
 class SignalType(ABC):
     """A kind of signal. `cost` orders the cascade: cheaper signals run first, and a costlier one

@@ -32,6 +32,7 @@ def document_for_text(text: str) -> Document:
 
 
 _NONE: frozenset[str] = frozenset()
+_EMPTY: dict[str, float] = {}
 
 
 class Detector:
@@ -80,6 +81,7 @@ class Detector:
                 for ref in refs:
                     opened[ref.pack_id].add(ref.group)
             self._open_groups.append({p: frozenset(g) for p, g in opened.items()})
+        self._later_groups = self._open_groups[1:] + [{}]
         # Most posts match nothing for most packs; their bounds and scores are then constants.
         self._value = {p.id: compile_expr(p.require)[0] for p in packs}
         self._upper = {p.id: compile_expr(p.require)[1] for p in packs}
@@ -132,12 +134,31 @@ class Detector:
             if k == 0:
                 hits.extend(matcher.match(doc))
             else:
-                # Run this costlier stage only for packs that could still reach their threshold.
+                # Run this costlier stage only for packs that could still reach their threshold,
+                # first judged with every group of this stage open, then, if the matcher can tell
+                # cheaply which of its signals could hit this post, with only those groups open.
                 only: set[int] = set()
-                for pack_id, refs, threshold, upper, open_groups, empty_reachable in self._stage_plan[k]:
+                candidates = []
+                for entry in self._stage_plan[k]:
+                    pack_id, refs, threshold, upper, open_groups, empty_reachable = entry
                     gs = group_scores.get(pack_id)
                     if not self.cascade or (empty_reachable if gs is None else upper(gs, open_groups) >= threshold):
-                        only |= refs
+                        candidates.append(entry)
+                possible = matcher.possible(doc) if self.cascade and candidates else None
+                if possible is None:
+                    for entry in candidates:
+                        only |= entry[1]
+                else:
+                    later = self._later_groups[k]
+                    rising: dict[str, set[str]] = {}
+                    ref_group = self._ref_group
+                    for r in possible:
+                        pack_id, group = ref_group[r]
+                        rising.setdefault(pack_id, set()).add(group)
+                    for pack_id, refs, threshold, upper, _, _ in candidates:
+                        groups = rising.get(pack_id)
+                        if groups and upper(group_scores.get(pack_id, _EMPTY), later.get(pack_id, _NONE) | groups) >= threshold:
+                            only |= refs
                 if not only:
                     continue
                 new = matcher.match(doc, frozenset(only))

@@ -295,6 +295,7 @@ class _PatternMatcher(Matcher):
         for a, idx in anchors.items():
             self.automaton.add_word(a, (len(a), tuple(sorted(idx))))
         self.anchored = bool(anchors)
+        self._cached: tuple[Document, list[tuple[dict[int, list[int]], set[int]]]] | None = None
         if anchors:
             self.automaton.make_automaton()
 
@@ -320,12 +321,31 @@ class _PatternMatcher(Matcher):
                         starts.pop(i, None)
         return starts, whole
 
+    def _plans(self, doc: Document) -> list[tuple[dict[int, list[int]], set[int]]]:
+        # `possible` and then `match` on the same document share one plan.
+        cached = self._cached
+        if cached is not None and cached[0] is doc:
+            return cached[1]
+        plans = [self._plan(norm.plain_text) for _, norm in doc.sources]
+        self._cached = (doc, plans)
+        return plans
+
+    def possible(self, doc: Document) -> frozenset[int] | None:
+        regexes: set[int] = set()
+        for starts, whole in self._plans(doc):
+            regexes.update(starts)
+            regexes |= whole
+        refs_of = self.refs_of
+        return frozenset(r for i in regexes for r in refs_of[i])
+
     def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         hits: list[Hit] = []
-        for source, norm in doc.sources:
+        refs_of = self.refs_of
+        for (source, norm), (starts, whole) in zip(doc.sources, self._plans(doc), strict=True):
             text = norm.plain_text
-            starts, whole = self._plan(text, only)
             for i in sorted(set(starts) | whole):
+                if only is not None and refs_of[i].isdisjoint(only):
+                    continue
                 regex, users = self.patterns[i]
                 if i in whole:
                     found = [m.span() for m in regex.finditer(text) if m.end() > m.start()]
