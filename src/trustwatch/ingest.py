@@ -38,6 +38,33 @@ class Unit(NamedTuple):
     error: str | None = None
 
 
+class Block(NamedTuple):
+    """Many whole JSON Lines records as one piece of bytes, split by the worker that parses them:
+    the main process then does no per-record work at all."""
+
+    source: str
+    first_line: int  # line number of the block's first line
+    data: bytes
+
+    def units(self) -> Iterator[Unit]:
+        lines = self.data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        for i, line in enumerate(lines):
+            line_no = self.first_line + i
+            if len(line) >= MAX_LINE_BYTES:
+                yield Unit(self.source, line_no, None, _TOO_LONG)
+                continue
+            if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            if line.strip():
+                yield Unit(self.source, line_no, line + b"\n")
+
+
+_TOO_LONG = f"The line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, too long to be one post."
+BLOCK_BYTES = 512 * 1024
+
+
 class RecordError(ValueError):
     """Why one record was quarantined (a full sentence)."""
 
@@ -85,6 +112,77 @@ def check_inputs(paths: list[str]) -> None:
         if path != "-" and not Path(path).is_file():
             what = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
             raise InputError(f"The input {path} {what}.", "Check the path.")
+
+
+def read_batches(path: str, size: int) -> Iterator[Block | list[Unit]]:
+    """The records of one input in order, grouped for the workers: JSON Lines as raw blocks of
+    about BLOCK_BYTES, other formats as lists of `size` units."""
+    stream = _open_binary(path)
+    try:
+        try:
+            head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+        except (OSError, EOFError) as exc:
+            yield [Unit(path, 0, None, f"The file could not be read ({exc}).")]
+            return
+        if detect_format(path, head) == "jsonl":
+            yield from _jsonl_blocks(path, stream)
+            return
+        batch: list[Unit] = []
+        for unit in (_csv_units(path, stream) if detect_format(path, head) == "csv" else _parquet_units(path, stream)):
+            batch.append(unit)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _jsonl_blocks(path: str, stream: IO[bytes]) -> Iterator[Block | list[Unit]]:
+    line_no = 0  # lines handed out so far
+    carry = b""
+    while True:
+        try:
+            chunk = stream.read(BLOCK_BYTES)
+        except (OSError, EOFError) as exc:  # truncated or corrupt gzip
+            if carry:
+                yield Block(path, line_no + 1, carry)
+                line_no += 1
+            yield [Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({exc}).")]
+            return
+        if not chunk:
+            if carry:
+                yield Block(path, line_no + 1, carry)
+            return
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n")
+        if cut == -1:
+            carry = data
+            if len(carry) >= MAX_LINE_BYTES:
+                # An overlong line: report it and skip to its end without keeping it.
+                line_no += 1
+                yield [Unit(path, line_no, None, _TOO_LONG)]
+                carry = _skip_line(stream)
+            continue
+        block, carry = data[: cut + 1], data[cut + 1 :]
+        yield Block(path, line_no + 1, block)
+        line_no += block.count(b"\n")
+
+
+def _skip_line(stream: IO[bytes]) -> bytes:
+    """Read past the end of the current line; return what follows it in the last chunk read."""
+    while True:
+        try:
+            chunk = stream.read(BLOCK_BYTES)
+        except (OSError, EOFError):
+            return b""
+        if not chunk:
+            return b""
+        nl = chunk.find(b"\n")
+        if nl != -1:
+            return chunk[nl + 1 :]
 
 
 def read_units(path: str) -> Iterator[Unit]:
@@ -386,15 +484,15 @@ def parse_unit(unit: Unit) -> Post | Quarantined:
     payload = unit.payload
     try:
         if isinstance(payload, bytes):
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise RecordError(f"The line is not valid UTF-8 text (byte 0x{payload[exc.start]:02x} at position {exc.start}).") from None
-            if "\x00" in text:
+            if b"\x00" in payload:
                 raise RecordError("The line contains NUL bytes; it looks like binary data, not JSON.")
             try:
-                rec = orjson.loads(text)
+                rec = orjson.loads(payload)  # validates UTF-8 itself
             except orjson.JSONDecodeError as exc:
+                try:
+                    payload.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    raise RecordError(f"The line is not valid UTF-8 text (byte 0x{payload[bad.start]:02x} at position {bad.start}).") from None
                 raise RecordError(f"The line is not valid JSON ({str(exc).split(':')[0]}).") from None
         else:
             rec = payload

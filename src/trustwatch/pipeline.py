@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from .detect import Detector
-from .ingest import Unit, check_inputs, parse_unit, read_units
+from .ingest import Block, Unit, check_inputs, parse_unit, read_batches
 from .models import Post, Quarantined
 from .policy import LoadedPack, load_packs
 
@@ -65,6 +65,7 @@ class BatchResult:
 
     blob: bytes  # the result lines, each ending in a newline
     ends: array  # offset just past each line in `blob`
+    line_numbers: array  # input line of each record
     keys: array  # hash of (platform, id) per record; 0 for a quarantined record
     quarantined: dict[int, Quarantined]
     flagged: dict[int, tuple[str, ...]]
@@ -77,8 +78,8 @@ class BatchResult:
         return [self.line(i) for i in range(len(self.ends))]
 
 
-# A batch on its way to a worker: (input, units).
-Batch = tuple[str, list[Unit]]
+# A batch on its way to a worker: a block of JSON Lines, or a list of units.
+Batch = Block | list[Unit]
 
 _DETECTOR: Detector | None = None
 _KEEP_POSTS = False
@@ -108,14 +109,17 @@ def error_line(post_id: str | None, reason: str, categories: list[str], line: in
 
 
 def _process_batch(batch: Batch) -> BatchResult:
-    source, records = batch
+    records = batch.units() if isinstance(batch, Block) else batch
     lines: list[bytes] = []
     keys = array("q")
+    line_numbers = array("q")
     quarantined: dict[int, Quarantined] = {}
     flagged: dict[int, tuple[str, ...]] = {}
     stored: dict[int, tuple[Post, dict[str, Any]]] = {}
     detector = _DETECTOR
     for i, unit in enumerate(records):
+        source = unit.source
+        line_numbers.append(unit.line)
         parsed = parse_unit(unit)
         if isinstance(parsed, Quarantined):
             quarantined[i] = parsed
@@ -140,37 +144,30 @@ def _process_batch(batch: Batch) -> BatchResult:
         pos += len(ln) + 1
         ends.append(pos)
     blob = b"\n".join(lines) + b"\n" if lines else b""
-    return BatchResult(blob, ends, keys, quarantined, flagged, stored)
+    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored)
 
 
-def _batches(inputs: list[str], size: int) -> Iterator[Batch]:
+def _batches(inputs: list[str], size: int) -> Iterator[tuple[str, Batch]]:
     for path in inputs:
-        records: list[Unit] = []
-        for unit in read_units(path):
-            records.append(unit)
-            if len(records) >= size:
-                yield path, records
-                records = []
-        if records:
-            yield path, records
+        for batch in read_batches(path, size):
+            yield path, batch
 
 
 def _ordered(
-    batches: Iterable[Batch], workers: int, init_args: tuple[Any, ...]
-) -> Iterator[tuple[tuple[str, list[int]], BatchResult]]:
+    batches: Iterable[tuple[str, Batch]], workers: int, init_args: tuple[Any, ...]
+) -> Iterator[tuple[str, BatchResult]]:
     """Map batches over a process pool, in order, with a bounded number of batches in flight.
-    Yields each batch's (input, line numbers) with its result: the main process keeps those so
-    the workers need not send them back."""
+    Yields each batch's input name with its result."""
     if workers <= 1:
         _init_worker(*init_args)
-        for b in batches:
-            yield (b[0], [u.line for u in b[1]]), _process_batch(b)
+        for source, b in batches:
+            yield source, _process_batch(b)
         return
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=init_args) as pool:
         pending: deque[Any] = deque()
-        for b in batches:
-            pending.append(((b[0], [u.line for u in b[1]]), pool.apply_async(_process_batch, (b,))))
+        for source, b in batches:
+            pending.append((source, pool.apply_async(_process_batch, (b,))))
             if len(pending) >= workers * 3:
                 meta, job = pending.popleft()
                 yield meta, job.get()
@@ -214,18 +211,18 @@ def run_scan(
     start = time.perf_counter()
     failed = True
     try:
-        for (source, line_numbers), res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
+        for source, res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
             n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
             batch_keys = set(res.keys)
             batch_keys.discard(0)
             if len(batch_keys) != n - len(bad) or not seen.isdisjoint(batch_keys):
-                _mark_duplicates(res, source, line_numbers, seen, first_line, categories)
+                _mark_duplicates(res, source, seen, first_line, categories)
             else:
                 seen |= batch_keys
                 if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
-                    first_line.update((k, (source, ln)) for k, ln in zip(res.keys, line_numbers, strict=True) if k)
+                    first_line.update((k, (source, ln)) for k, ln in zip(res.keys, res.line_numbers, strict=True) if k)
             summary.quarantined += len(bad)
             summary.results_ok += n - len(bad)
             summary.flagged += len(res.flagged)
@@ -263,11 +260,11 @@ def run_scan(
 
 
 def _mark_duplicates(
-    res: BatchResult, source: str, line_numbers: list[int], seen: set[int],
-    first_line: dict[int, tuple[str, int]], categories: list[str],
+    res: BatchResult, source: str, seen: set[int], first_line: dict[int, tuple[str, int]], categories: list[str]
 ) -> None:
     """The slow path, for a batch holding an id seen before: quarantine each repeat in place."""
     lines = res.lines()
+    line_numbers = res.line_numbers
     for i, key in enumerate(res.keys):
         if not key:
             continue

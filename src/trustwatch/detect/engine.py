@@ -138,27 +138,30 @@ class Detector:
                 # first judged with every group of this stage open, then, if the matcher can tell
                 # cheaply which of its signals could hit this post, with only those groups open.
                 only: set[int] = set()
-                candidates = []
-                for entry in self._stage_plan[k]:
-                    pack_id, refs, threshold, upper, open_groups, empty_reachable = entry
-                    gs = group_scores.get(pack_id)
-                    if not self.cascade or (empty_reachable if gs is None else upper(gs, open_groups) >= threshold):
-                        candidates.append(entry)
-                possible = matcher.possible(doc) if self.cascade and candidates else None
-                if possible is None:
-                    for entry in candidates:
+                if not self.cascade:
+                    for entry in self._stage_plan[k]:
                         only |= entry[1]
                 else:
-                    later = self._later_groups[k]
-                    rising: dict[str, set[str]] = {}
-                    ref_group = self._ref_group
-                    for r in possible:
-                        pack_id, group = ref_group[r]
-                        rising.setdefault(pack_id, set()).add(group)
-                    for pack_id, refs, threshold, upper, _, _ in candidates:
-                        groups = rising.get(pack_id)
-                        if groups and upper(group_scores.get(pack_id, _EMPTY), later.get(pack_id, _NONE) | groups) >= threshold:
-                            only |= refs
+                    # Packs with no evidence yet whose threshold is out of reach whatever this
+                    # stage finds are dropped at once (a constant); the others are judged with
+                    # only the groups this stage could still raise on this post open.
+                    candidates = [e for e in self._stage_plan[k] if e[5] or e[0] in group_scores]
+                    possible = matcher.possible(doc) if candidates else None
+                    if possible is None:
+                        for pack_id, refs, threshold, upper, open_groups, _ in candidates:
+                            if upper(group_scores.get(pack_id, _EMPTY), open_groups) >= threshold:
+                                only |= refs
+                    else:
+                        later = self._later_groups[k]
+                        rising: dict[str, set[str]] = {}
+                        ref_group = self._ref_group
+                        for r in possible:
+                            pack_id, group = ref_group[r]
+                            rising.setdefault(pack_id, set()).add(group)
+                        for pack_id, refs, threshold, upper, _, _ in candidates:
+                            groups = rising.get(pack_id)
+                            if groups and upper(group_scores.get(pack_id, _EMPTY), later.get(pack_id, _NONE) | groups) >= threshold:
+                                only |= refs
                 if not only:
                     continue
                 new = matcher.match(doc, frozenset(only))
