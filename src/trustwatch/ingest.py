@@ -428,6 +428,9 @@ def to_post(rec: Any) -> Post:
         raise RecordError(f"The field `metrics` must be an object but is {_type_name(metrics_raw)}.")
     metrics: dict[str, int] = {}
     for k, v in metrics_raw.items():
+        if type(v) is int and v >= 0:  # the common case, without building a field name
+            metrics[k] = v
+            continue
         n = _int(v, f"metrics.{k}")
         if n is not None:
             metrics[str(k)] = n

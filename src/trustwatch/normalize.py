@@ -63,6 +63,7 @@ _LETTER_RUN_RE = re.compile(f"(?<![a-z0-9])[a-z](?:[{_SEP}]+[a-z](?![a-z0-9])){{
 # The same with spaces, "g i a i h a n": at least four letters, to spare real one-letter words.
 _SPACED_RUN_RE = re.compile(" ((?:[a-z] ){3,}[a-z])(?= )")
 _REPEAT_RE = re.compile(r"([a-z])\1+")
+_DOUBLE_RE = re.compile(r"([a-z])\1")
 _SPACES_RE = re.compile(r"  +")
 _ALNUM_TABLE = bytes(c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256))
 
@@ -249,7 +250,7 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
     track = s is not None
     if not t.isascii():
         t, s, e = _sub(_SYMBOL_RE, _symbol, t, s, e)
-        if _CYRILLIC_RE.search(t):
+        if _CYRILLIC_RE.search(t):  # Cyrillic look-alikes (с, а, о…) written inside Latin words
             t = t.translate(_CYRILLIC)
         if not track:
             t = unicodedata.normalize("NFKD", t.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
@@ -289,7 +290,8 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
         s = [first] + s[lead : lead + len(body)] + ([n_end] if body else [])
         e = [first] + e[lead : lead + len(body)] + ([n_end] if body else [])
     t, s, e = _sub(_SPACED_RUN_RE, _spaced, t, s, e)
-    t, s, e = _sub(_REPEAT_RE, _first_char, t, s, e)
+    if _DOUBLE_RE.search(t):  # a quick search first: most Vietnamese text has no doubled letter
+        t, s, e = _sub(_REPEAT_RE, _first_char, t, s, e)
     if teencode:
         if not track:
             words = t.split(" ")

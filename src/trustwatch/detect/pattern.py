@@ -114,6 +114,7 @@ _MAX_ANCHORS = 400
 
 
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+_MAX_TRIES = 12  # beyond this many candidate positions, one finditer pass is cheaper
 
 
 def _required(items: Any) -> tuple[set[str] | None, set[str] | None]:
@@ -347,13 +348,15 @@ class _PatternMatcher(Matcher):
                 if only is not None and refs_of[i].isdisjoint(only):
                     continue
                 regex, users = self.patterns[i]
-                if i in whole:
+                positions = starts.get(i)
+                if positions is None or len(positions) > _MAX_TRIES:
+                    # One pass costs less than trying many positions one by one.
                     found = [m.span() for m in regex.finditer(text) if m.end() > m.start()]
                 else:
                     # Same result as finditer: matches can only begin at these positions.
                     found = []
                     last = 0
-                    for pos in sorted(set(starts[i])):
+                    for pos in sorted(set(positions)):
                         if pos < last:
                             continue
                         m = regex.match(text, pos)
