@@ -86,11 +86,20 @@ _KEEP_POSTS = False
 _CATEGORIES: list[str] = []
 
 
+_QUIET: tuple[dict[str, float], bytes] | None = None
+
+
 def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool) -> None:
-    global _DETECTOR, _KEEP_POSTS, _CATEGORIES
+    global _DETECTOR, _KEEP_POSTS, _CATEGORIES, _QUIET
     _DETECTOR = Detector(load_packs(policy_paths)) if detect else None
     _CATEGORIES = _DETECTOR.active if _DETECTOR is not None else []
     _KEEP_POSTS = keep_posts
+    _QUIET = None
+    if _DETECTOR is not None:
+        # Most posts score exactly what an empty text scores: their result body is a constant.
+        empty = _DETECTOR.detect_text("")
+        if not empty["flagged"] and "shadow_scores" not in empty:
+            _QUIET = (empty["category_scores"], orjson.dumps(empty)[1:])
 
 
 def error_line(post_id: str | None, reason: str, categories: list[str], line: int, source: str) -> bytes:
@@ -133,7 +142,10 @@ def _process_batch(batch: Batch) -> BatchResult:
             lines.append(head + b"}")
             continue
         result = detector.detect(parsed)
-        lines.append(head + b"," + orjson.dumps(result)[1:])
+        if _QUIET is not None and not result["flagged"] and result["category_scores"] == _QUIET[0] and "shadow_scores" not in result:
+            lines.append(head + b"," + _QUIET[1])
+        else:
+            lines.append(head + b"," + orjson.dumps(result)[1:])
         if result["flagged"]:
             flagged[i] = tuple(c for c, hit in result["categories"].items() if hit)
         if _KEEP_POSTS:

@@ -114,7 +114,7 @@ _MAX_ANCHORS = 400
 
 
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
-_MAX_TRIES = 12  # beyond this many candidate positions, one finditer pass is cheaper
+_MAX_TRIES = 40  # beyond this many candidate positions, one finditer pass is cheaper
 
 
 def _required(items: Any) -> tuple[set[str] | None, set[str] | None]:
