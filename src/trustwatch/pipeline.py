@@ -23,6 +23,7 @@ from .detect import Detector
 from .ingest import Block, Unit, check_inputs, parse_unit, read_batches
 from .models import Post, Quarantined
 from .policy import LoadedPack, load_packs
+from .seen import DEFAULT_LIMIT, SeenIds
 
 BATCH = 1000
 
@@ -199,6 +200,7 @@ def run_scan(
     detect: bool = True,
     batch_size: int = BATCH,
     on_progress: Callable[[int], None] | None = None,
+    id_memory: int = DEFAULT_LIMIT,
 ) -> ScanSummary:
     """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only)."""
     check_inputs(inputs)
@@ -218,7 +220,7 @@ def run_scan(
     out_f: IO[bytes] | None = open(out, "wb") if out else None  # noqa: SIM115
     q_path = quarantine or (str(Path(out).with_suffix("")) + ".quarantine.jsonl" if out else "quarantine.jsonl")
     q_f: IO[bytes] | None = None
-    seen: set[int] = set()
+    seen = SeenIds(id_memory)
     first_line: dict[int, tuple[str, int]] = {}
     start = time.perf_counter()
     failed = True
@@ -227,14 +229,13 @@ def run_scan(
             n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
-            batch_keys = set(res.keys)
-            batch_keys.discard(0)
-            if len(batch_keys) != n - len(bad) or not seen.isdisjoint(batch_keys):
-                _mark_duplicates(res, source, seen, first_line, categories)
-            else:
-                seen |= batch_keys
-                if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
-                    first_line.update((k, (source, ln)) for k, ln in zip(res.keys, res.line_numbers, strict=True) if k)
+            repeats = seen.add_batch(res.keys)
+            if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
+                for i, (k, ln) in enumerate(zip(res.keys, res.line_numbers, strict=True)):
+                    if k and i not in repeats and k not in first_line:
+                        first_line[k] = (source, ln)
+            if repeats:
+                _mark_duplicates(res, source, repeats, first_line, categories)
             summary.quarantined += len(bad)
             summary.results_ok += n - len(bad)
             summary.flagged += len(res.flagged)
@@ -256,6 +257,7 @@ def run_scan(
                 on_progress(n)
         failed = False
     finally:
+        seen.close()
         if out_f is not None:
             out_f.close()
         if q_f is not None:
@@ -272,23 +274,18 @@ def run_scan(
 
 
 def _mark_duplicates(
-    res: BatchResult, source: str, seen: set[int], first_line: dict[int, tuple[str, int]], categories: list[str]
+    res: BatchResult, source: str, repeats: set[int], first_line: dict[int, tuple[str, int]], categories: list[str]
 ) -> None:
-    """The slow path, for a batch holding an id seen before: quarantine each repeat in place."""
+    """The slow path, for a batch holding ids seen before: quarantine each repeat in place."""
     lines = res.lines()
     line_numbers = res.line_numbers
-    for i, key in enumerate(res.keys):
-        if not key:
-            continue
-        if key not in seen:
-            seen.add(key)
-            if len(first_line) < 100_000:
-                first_line[key] = (source, line_numbers[i])
-            continue
-        src, ln = first_line.get(key, (source, line_numbers[i]))
+    for i in sorted(repeats):
+        key = res.keys[i]
+        where = first_line.get(key)
+        earlier = f"the record at {where[0]} line {where[1]}" if where else "an earlier record"
         post_id = orjson.loads(lines[i]).get("post_id")
         raw = orjson.dumps(res.stored[i][0].raw, default=str).decode()[:2000] if i in res.stored else ""
-        reason = f"The id {post_id!r} was already used by the record at {src} line {ln}; ids must be unique per platform."
+        reason = f"The id {post_id!r} was already used by {earlier}; ids must be unique per platform."
         res.quarantined[i] = Quarantined(source, line_numbers[i], reason, raw)
         lines[i] = error_line(post_id, reason, categories, line_numbers[i], source)
         res.flagged.pop(i, None)
