@@ -65,6 +65,16 @@ def test_news_warnings_culture_and_disclosed_ads_are_not_flagged(detector: Detec
     assert not result["flagged"], (result["category_scores"], [f["excerpt"] for f in result["findings"]])
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    ["Ø", "ß", "⑩ ", "ĳ", "b\u0336", "\u1100\u1161 ", "🔥", "\u200b", unicodedata.normalize("NFD", "Ấ")],
+)
+def test_evidence_survives_characters_that_fold_to_none_or_many(detector: Detector, prefix: str) -> None:
+    text = prefix + "xem bói giải hạn inbox 0912345678 phí 500k ⑩"
+    excerpts = [f["excerpt"] for f in detector.detect_text(text)["findings"]]
+    assert {"giải hạn", "inbox", "0912345678", "500k"} <= set(excerpts), excerpts
+
+
 def test_evidence_offsets_index_the_original_text(detector: Detector) -> None:
     text = unicodedata.normalize("NFD", "🔥 Nhận x.e.m b.ó.i, giải hạn") + " — ib z@lo 0 9 1 2 3 4 5 6 7 8 phí 500k"
     result = detector.detect_text(text)
@@ -99,7 +109,7 @@ def test_regex_planning_finds_exactly_what_a_full_scan_finds(detector: Detector)
     # Patterns run only where their literal prefixes occur; the result must equal running every
     # regex over the whole text.
     rng = random.Random(7)
-    alphabet = list("abcz0123456789 .,-+$@:/_kđ")
+    alphabet = list("abcz0123456789 .,-+$@:/_kđſıK")
     texts = [p["text"] for p in load_jsonl(EXAMPLES) + load_jsonl(HOLDOUT)]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
     matchers = [m for m, _ in detector.stages if hasattr(m, "patterns")]

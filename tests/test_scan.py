@@ -336,3 +336,63 @@ def test_damaged_parquet_and_truncated_gzip_are_quarantined(tmp_path: Path) -> N
     assert any("damaged after line" in r for r in reasons)
     assert results[-1]["post_id"] == "t:9999" and results[-1]["flagged"]
     check_accounting(results, quarantined, tmp_path)
+
+
+def test_duplicates_are_caught_with_two_workers(tmp_path: Path) -> None:
+    # Ids are keyed by a stable digest: Python's hash() differs between worker processes.
+    a = write_jsonl(tmp_path / "a.jsonl", [post(i, SELLER if i % 7 == 0 else "bình thường") for i in range(1500)])
+    b = write_jsonl(tmp_path / "b.jsonl", [post(i) for i in range(0, 1500, 3)])
+    outs = []
+    for w in ("1", "2"):
+        out = tmp_path / f"w{w}.jsonl"
+        proc = run_cli("scan", str(a), str(b), "--out", str(out), "--no-store", "--workers", w)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    results = [json.loads(line) for line in outs[1].splitlines()]
+    assert sum(r["status"] == "error" for r in results) == 500
+    assert all("already used by the record at" in r["error"] for r in results[1500:])
+
+
+def test_cut_gzip_keeps_every_complete_line(tmp_path: Path) -> None:
+    import zlib
+
+    jl = write_jsonl(tmp_path / "many.jsonl", [post(i, f"bài số {i} về ẩm thực và du lịch") for i in range(20000)])
+    packed = gzip.compress(jl.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    available = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed[: len(packed) // 2])
+    complete = available.count(b"\n")
+    results, quarantined, _ = scan(tmp_path, cut)
+    assert sum(r["status"] == "ok" for r in results) == complete
+    assert len(quarantined) == 2  # the partial last record, and the damage itself
+    assert "damaged after line" in quarantined[-1]["reason"]
+    check_accounting(results, quarantined, tmp_path)
+
+
+@pytest.mark.parametrize("value", ['"²"', '"9' + "9" * 5000 + '"', "1.5", "true"])
+def test_odd_metric_values_are_quarantined(tmp_path: Path, value: str) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(post(1)) + "\n" + '{"id": "m", "text": "a", "metrics": {"views": ' + value + "}}\n"
+                   + json.dumps(post(2, SELLER)) + "\n", encoding="utf-8")
+    results, quarantined, _ = scan(tmp_path, src)
+    assert [r["status"] for r in results] == ["ok", "error", "ok"]
+    assert "metrics.views" in quarantined[0]["reason"]
+
+
+def test_quarantine_file_is_replaced_by_each_scan(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x:1"\n', encoding="utf-8")
+    good = write_jsonl(tmp_path / "good.jsonl", [post(1)])
+    scan(tmp_path, bad)
+    scan(tmp_path, bad)
+    assert len((tmp_path / "quarantine.jsonl").read_text().splitlines()) == 1
+    _, quarantined, _ = scan(tmp_path, good)
+    assert quarantined == [] and not (tmp_path / "quarantine.jsonl").exists()
+
+
+def test_csv_with_bom_before_a_quoted_header(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes('\ufeff"id","text"\n"c:1","xin chào"\n'.encode())
+    results, quarantined, _ = scan(tmp_path, src)
+    assert quarantined == [] and results[0]["post_id"] == "c:1"

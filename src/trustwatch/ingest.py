@@ -144,13 +144,13 @@ def _jsonl_blocks(path: str, stream: IO[bytes]) -> Iterator[Block | list[Unit]]:
     line_no = 0  # lines handed out so far
     carry = b""
     while True:
-        try:
-            chunk = stream.read(BLOCK_BYTES)
-        except (OSError, EOFError) as exc:  # truncated or corrupt gzip
-            if carry:
-                yield Block(path, line_no + 1, carry)
-                line_no += 1
-            yield [Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({exc}).")]
+        chunk, damage = _read_some(stream)
+        if damage is not None:  # truncated or corrupt gzip: keep every complete line before it
+            data = carry + chunk
+            if data:
+                yield Block(path, line_no + 1, data)
+                line_no += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            yield [Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({damage}).")]
             return
         if not chunk:
             if carry:
@@ -169,6 +169,22 @@ def _jsonl_blocks(path: str, stream: IO[bytes]) -> Iterator[Block | list[Unit]]:
         block, carry = data[: cut + 1], data[cut + 1 :]
         yield Block(path, line_no + 1, block)
         line_no += block.count(b"\n")
+
+
+def _read_some(stream: IO[bytes]) -> tuple[bytes, Exception | None]:
+    """Up to BLOCK_BYTES, and, if the stream breaks, everything decoded before the break."""
+    parts: list[bytes] = []
+    got = 0
+    while got < BLOCK_BYTES:
+        try:
+            part = stream.read1(BLOCK_BYTES - got)  # type: ignore[attr-defined]
+        except (OSError, EOFError) as exc:
+            return b"".join(parts), exc
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts), None
 
 
 def _skip_line(stream: IO[bytes]) -> bytes:
@@ -234,7 +250,7 @@ def _jsonl_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
 
 
 def _csv_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     delimiter = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
     reader = csv.reader(text, delimiter=delimiter)
     try:
@@ -264,7 +280,7 @@ def _csv_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
-            yield Unit(path, line, None, f"The row has {len(row)} fields but the header has {len(header)}; a column is missing or a comma is not quoted.")
+            yield Unit(path, line, ",".join(row).encode("utf-8"), f"The row has {len(row)} fields but the header has {len(header)}; a column is missing or a comma is not quoted.")
             continue
         if missing_id:
             yield Unit(path, line, None, "The record has no id because the CSV has no `id` column; add one.")
@@ -330,7 +346,7 @@ def _int(v: Any, field: str) -> int | None:
         n = v
     elif isinstance(v, float) and v.is_integer():
         n = int(v)
-    elif isinstance(v, str) and v.strip().isdigit():
+    elif isinstance(v, str) and v.strip().isascii() and v.strip().isdigit() and len(v.strip()) <= 18:
         n = int(v.strip())
     else:
         raise RecordError(f"The field `{field}` must be a whole number but is {v!r:.40}.")
@@ -504,3 +520,5 @@ def parse_unit(unit: Unit) -> Post | Quarantined:
         return Quarantined(unit.source, unit.line, str(exc), _raw_text(payload))
     except RecursionError:
         return Quarantined(unit.source, unit.line, "The record is nested too deeply to read.", _raw_text(payload))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: bad input never stops a scan
+        return Quarantined(unit.source, unit.line, f"The record could not be read ({type(exc).__name__}: {exc}).", _raw_text(payload))

@@ -90,12 +90,19 @@ def _ascii_fold(ch: str) -> str:
 
 
 class _TrackTable(dict[int, str]):
-    """`str.translate` table computing each character's ASCII fold on first use."""
+    """`str.translate` table computing each character's ASCII fold on first use, and noting the
+    characters that fold to other than exactly one (Ø to none, ⑩ to two)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.irregular: set[str] = set()
 
     def __missing__(self, cp: int) -> str:
         ch = chr(cp)
         value = ch if ch.isascii() else _ascii_fold(ch)
         self[cp] = value
+        if len(value) != 1:
+            self.irregular.add(ch)
         return value
 
 
@@ -217,6 +224,10 @@ class View:
 
 Tracked = tuple[str, list[int] | None, list[int] | None]
 
+# A base character with the marks that compose onto it (combining marks; Hangul vowel and final
+# jamo, which compose onto the jamo before them).
+_CLUSTER_RE = re.compile(r"(?s).[\u0300-\u036f\u1160-\u11ff\ud7b0-\ud7ff]*|[\u0300-\u036f\u1160-\u11ff]+")
+
 
 def _nfc(text: str, track: bool) -> Tracked:
     if unicodedata.is_normalized("NFC", text):
@@ -229,12 +240,19 @@ def _nfc(text: str, track: bool) -> Tracked:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for m in re.finditer(r".[\u0300-\u036f]*|[\u0300-\u036f]+", text, re.DOTALL):
+    for m in _CLUSTER_RE.finditer(text):
         piece = unicodedata.normalize("NFC", m.group())
         out.append(piece)
         starts.extend([m.start()] * len(piece))
         ends.extend([m.end()] * len(piece))
-    return "".join(out), starts, ends
+    composed = "".join(out)
+    whole = unicodedata.normalize("NFC", text)
+    if composed != whole:
+        # Composition reached across clusters (an exotic script): evidence then spans the whole
+        # text rather than pointing at the wrong characters.
+        n = len(text)
+        return whole, [0] * len(whole), [n] * len(whole)
+    return composed, starts, ends
 
 
 def _plain(text: str, track: bool) -> Tracked:
@@ -257,7 +275,7 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
         else:
             assert s is not None and e is not None
             folded = t.translate(_TRACK_TABLE)
-            if len(folded) == len(t):  # the usual case: every character folded to one
+            if _TRACK_TABLE.irregular.isdisjoint(t):  # the usual case: every character folded to one
                 t = folded
             else:
                 out: list[str] = []

@@ -8,6 +8,7 @@ size, and `--workers N` gives byte-identical results to one worker.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 import time
 from array import array
@@ -118,6 +119,13 @@ def error_line(post_id: str | None, reason: str, categories: list[str], line: in
     )
 
 
+def id_key(platform: str | None, post_id: str) -> int:
+    """A stable 64-bit key for (platform, id). Not Python's hash(): that is salted per process, so
+    two workers would give one id two keys and duplicates would slip through."""
+    digest = hashlib.blake2b(f"{platform or ''}\x00{post_id}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True) or 1  # 0 marks "no id"
+
+
 def _process_batch(batch: Batch) -> BatchResult:
     records = batch.units() if isinstance(batch, Block) else batch
     lines: list[bytes] = []
@@ -133,11 +141,11 @@ def _process_batch(batch: Batch) -> BatchResult:
         parsed = parse_unit(unit)
         if isinstance(parsed, Quarantined):
             quarantined[i] = parsed
-            pid = _guess_id(parsed.raw) if parsed.raw else None
+            pid = _guess_id(unit.payload)
             lines.append(error_line(pid, parsed.reason, _CATEGORIES, unit.line, source))
             keys.append(0)
             continue
-        keys.append(hash((parsed.platform or "", parsed.id)) or 1)
+        keys.append(id_key(parsed.platform, parsed.id))
         head = b'{"post_id":' + orjson.dumps(parsed.id) + b',"status":"ok","error":null'
         if detector is None:
             lines.append(head + b"}")
@@ -220,6 +228,7 @@ def run_scan(
     out_f: IO[bytes] | None = open(out, "wb") if out else None  # noqa: SIM115
     q_path = quarantine or (str(Path(out).with_suffix("")) + ".quarantine.jsonl" if out else "quarantine.jsonl")
     q_f: IO[bytes] | None = None
+    Path(q_path).unlink(missing_ok=True)  # a stale file from an earlier scan must not look like this one's
     seen = SeenIds(id_memory)
     first_line: dict[int, tuple[str, int]] = {}
     start = time.perf_counter()
@@ -247,7 +256,7 @@ def run_scan(
             if bad:
                 ordered_bad = [bad[i] for i in sorted(bad)]
                 if q_f is None:
-                    q_f = open(q_path, "ab")  # noqa: SIM115
+                    q_f = open(q_path, "wb")  # noqa: SIM115 - each scan writes its own
                 q_f.write(b"".join(orjson.dumps(q.as_dict()) + b"\n" for q in ordered_bad))
                 if store is not None:
                     store.save_quarantine(summary.run_id, ordered_bad)
@@ -284,7 +293,7 @@ def _mark_duplicates(
         where = first_line.get(key)
         earlier = f"the record at {where[0]} line {where[1]}" if where else "an earlier record"
         post_id = orjson.loads(lines[i]).get("post_id")
-        raw = orjson.dumps(res.stored[i][0].raw, default=str).decode()[:2000] if i in res.stored else ""
+        raw = orjson.dumps(res.stored[i][0].raw if i in res.stored else {"id": post_id}, default=str).decode()[:2000]
         reason = f"The id {post_id!r} was already used by {earlier}; ids must be unique per platform."
         res.quarantined[i] = Quarantined(source, line_numbers[i], reason, raw)
         lines[i] = error_line(post_id, reason, categories, line_numbers[i], source)
@@ -293,11 +302,15 @@ def _mark_duplicates(
     res.blob = b"\n".join(lines) + b"\n"
 
 
-def _guess_id(raw: str) -> str | None:
+def _guess_id(payload: Any) -> str | None:
     """The id of a quarantined record when it can still be read, so its result line names it."""
-    try:
-        rec = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+    rec = payload
+    if isinstance(payload, bytes):
+        try:
+            rec = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
     rid = rec.get("id") if isinstance(rec, dict) else None
+    if isinstance(rid, int) and not isinstance(rid, bool):
+        return str(rid)
     return rid if isinstance(rid, str) and rid else None

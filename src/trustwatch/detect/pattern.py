@@ -307,6 +307,8 @@ class _PatternMatcher(Matcher):
         whole = {i for i in self.always if only is None or not refs_of[i].isdisjoint(only)}
         if self.anchored:
             low = text.lower()
+            if "ſ" in low or "ı" in low:  # case-insensitive regexes match these as s and i
+                low = low.replace("ſ", "s").replace("ı", "i")
             exact = len(low) == len(text)  # positions carry over unless lowercasing changed length
             for end, (length, entries) in self.automaton.iter(low):
                 pos = end - length + 1
