@@ -90,15 +90,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-db", action="store_true", help="skip the mode that writes to SQLite")
+    ap.add_argument("--modes", default="floor,full-1,full-W,full-W+db", help="comma-separated subset of the modes")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tw-bench-"))
     inp = work / "posts.jsonl"
     t0 = time.perf_counter()
     synth.write(str(inp), args.n)
     print(f"generated {args.n:,} posts ({inp.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - t0:.1f}s")
-    modes = [("floor", 1, False, ""), ("full-1", 1, True, ""), (f"full-{args.workers}", args.workers, True, "")]
-    if not args.skip_db:
-        modes.append((f"full-{args.workers}+db", args.workers, True, str(work / "bench.db")))
+    wanted = set(args.modes.split(","))
+    modes = [
+        m for m in [("floor", 1, False, ""), ("full-1", 1, True, ""), ("full-W", args.workers, True, ""),
+                    ("full-W+db", args.workers, True, str(work / "bench.db"))]
+        if m[0] in wanted and not (args.skip_db and m[0] == "full-W+db")
+    ]
+    modes = [(name.replace("W", str(args.workers)), w, d, db) for name, w, d, db in modes]
+    if "floor" not in {m[0] for m in modes}:
+        raise SystemExit("the floor mode is the baseline and must run in the same run; add it to --modes")
     results: dict[str, dict] = {}
     for name, workers, detect, db in modes:
         results[name] = run_mode(inp, work / f"{name}.jsonl", workers, detect, db)
