@@ -396,3 +396,12 @@ def test_csv_with_bom_before_a_quoted_header(tmp_path: Path) -> None:
     src.write_bytes('\ufeff"id","text"\n"c:1","xin chào"\n'.encode())
     results, quarantined, _ = scan(tmp_path, src)
     assert quarantined == [] and results[0]["post_id"] == "c:1"
+
+
+def test_results_to_stdout(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [post(1), post(2, SELLER)])
+    proc = run_cli("scan", str(src), "--out", "-", "--no-store", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [r["post_id"] for r in lines] == ["t:1", "t:2"] and lines[1]["flagged"]
+    assert "records read" in proc.stderr and not (tmp_path / "-").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
+import sys
 import time
 from array import array
 from collections import deque
@@ -225,8 +226,9 @@ def run_scan(
             [{"id": p.id, "version": p.pack.version, "sha256": p.sha256} for p in packs],
             {"workers": workers, "policies": policies or "default"},
         )
-    out_f: IO[bytes] | None = open(out, "wb") if out else None  # noqa: SIM115
-    q_path = quarantine or (str(Path(out).with_suffix("")) + ".quarantine.jsonl" if out else "quarantine.jsonl")
+    to_stdout = out == "-"
+    out_f: IO[bytes] | None = sys.stdout.buffer if to_stdout else (open(out, "wb") if out else None)  # noqa: SIM115
+    q_path = quarantine or (str(Path(out).with_suffix("")) + ".quarantine.jsonl" if out and not to_stdout else "quarantine.jsonl")
     q_f: IO[bytes] | None = None
     Path(q_path).unlink(missing_ok=True)  # a stale file from an earlier scan must not look like this one's
     seen = SeenIds(id_memory)
@@ -268,7 +270,10 @@ def run_scan(
     finally:
         seen.close()
         if out_f is not None:
-            out_f.close()
+            if to_stdout:
+                out_f.flush()
+            else:
+                out_f.close()
         if q_f is not None:
             q_f.close()
             summary.quarantine_file = q_path
