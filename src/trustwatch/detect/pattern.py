@@ -186,15 +186,6 @@ def _class_chars(av: Any) -> set[str] | None:
     return chars if 0 < len(chars) <= 12 else None
 
 
-def literal_anchors(regex: re.Pattern[str]) -> set[str] | None:
-    """Strings one of which occurs in any text the regex matches, or None if there are none."""
-    try:
-        parsed = sre_parse.parse(regex.pattern, regex.flags & ~re.UNICODE)
-    except re.error:
-        return None
-    return _required(list(parsed))[0]
-
-
 def _prefixes(items: list[Any]) -> set[str] | None:
     """Lowercased literals one of which every match starts with (after zero-width assertions)."""
     current = {""}
