@@ -17,13 +17,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import synth  # noqa: E402
+import synth
 
-from trustwatch.detect import Detector  # noqa: E402
-from trustwatch.ingest import Unit, parse_unit  # noqa: E402
-from trustwatch.policy import default_pack_paths, load_pack, load_packs  # noqa: E402
+from trustwatch.detect import Detector
+from trustwatch.ingest import Unit, parse_unit
+from trustwatch.policy import default_pack_paths, load_pack, load_packs
 
-SYLLABLES = "ba be bi bo bu ca co cu da de di do du ga gi go ha he hi ho hu la le li lo lu ma me mi mo mu na ne ni no nu".split()
+SYLLABLES = ["ba", "be", "bi", "bo", "bu", "ca", "co", "cu", "da", "de", "di", "do", "du", "ga", "gi", "go", "ha", "he", "hi", "ho", "hu", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo", "mu", "na", "ne", "ni", "no", "nu"]
 
 
 def extra_pack(folder: Path, n: int) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _pg_bin() -> Path:
     """The newest installed PostgreSQL server's binaries (Debian puts each major version apart)."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from helpers import load_jsonl, write_jsonl
-
 from trustwatch.pipeline import run_scan
 from trustwatch.seen import SeenIds
 
