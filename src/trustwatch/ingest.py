@@ -1,6 +1,6 @@
 """Ingest: read posts from JSON Lines, CSV or Parquet (plain or gzip, or `-` for stdin), streaming.
 
-Reading is split in two so it can run in parallel: `read_units` (cheap, in order, in the main
+Reading is split in two so it can run in parallel: `read_batches` (cheap, in order, in the main
 process) yields raw records with their line numbers, and `parse_unit` (in the workers) turns one raw
 record into a validated `Post` or a `Quarantined` with a one-sentence reason. A record that cannot be
 read is never dropped: it is quarantined and the scan goes on.
@@ -124,11 +124,12 @@ def read_batches(path: str, size: int) -> Iterator[Block | list[Unit]]:
         except (OSError, EOFError) as exc:
             yield [Unit(path, 0, None, f"The file could not be read ({exc}).")]
             return
-        if detect_format(path, head) == "jsonl":
+        fmt = detect_format(path, head)
+        if fmt == "jsonl":
             yield from _jsonl_blocks(path, stream)
             return
         batch: list[Unit] = []
-        for unit in (_csv_units(path, stream) if detect_format(path, head) == "csv" else _parquet_units(path, stream)):
+        for unit in (_csv_units(path, stream) if fmt == "csv" else _parquet_units(path, stream)):
             batch.append(unit)
             if len(batch) >= size:
                 yield batch
@@ -202,51 +203,9 @@ def _skip_line(stream: IO[bytes]) -> bytes:
 
 
 def read_units(path: str) -> Iterator[Unit]:
-    """Yield the raw records of one input in order; a file that cannot be opened as its format
-    yields one error unit (line 0) so that the failure is counted and visible."""
-    stream = _open_binary(path)
-    try:
-        try:
-            head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        except (OSError, EOFError) as exc:
-            yield Unit(path, 0, None, f"The file could not be read ({exc}).")
-            return
-        fmt = detect_format(path, head)
-        if fmt == "jsonl":
-            yield from _jsonl_units(path, stream)
-        elif fmt == "csv":
-            yield from _csv_units(path, stream)
-        else:
-            yield from _parquet_units(path, stream)
-    finally:
-        if path != "-":
-            stream.close()
-
-
-def _jsonl_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:
-    line_no = 0
-    while True:
-        try:
-            line = stream.readline(MAX_LINE_BYTES)
-        except (OSError, EOFError) as exc:  # truncated or corrupt gzip
-            yield Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({exc}).")
-            return
-        if not line:
-            return
-        line_no += 1
-        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
-            # Skip the rest of an overlong line without keeping it.
-            while True:
-                chunk = stream.readline(MAX_LINE_BYTES)
-                if not chunk or chunk.endswith(b"\n"):
-                    break
-            yield Unit(path, line_no, None, f"The line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB, too long to be one post.")
-            continue
-        if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        if not line.strip():
-            continue
-        yield Unit(path, line_no, line)
+    """The raw records of one input, one at a time, in order (for callers without workers)."""
+    for batch in read_batches(path, 1000):
+        yield from (batch.units() if isinstance(batch, Block) else batch)
 
 
 def _csv_units(path: str, stream: IO[bytes]) -> Iterator[Unit]:

@@ -29,11 +29,10 @@ from .engine import (
     resolve_url,
 )
 from .errors import StoreError
-from .schema import AuthorRow, QuarantineRow, ScanRun
-from .writer import BatchWriter, findings, media, post_versions, posts, scan_results
+from .schema import QuarantineRow, ScanRun
+from .writer import BatchWriter, authors, findings, media, post_versions, posts, scan_results
 
 scan_runs: Table = ScanRun.__table__  # type: ignore[assignment]
-authors: Table = AuthorRow.__table__  # type: ignore[assignment]
 quarantine_t: Table = QuarantineRow.__table__  # type: ignore[assignment]
 
 SUMMARY_INTS = ("records_read", "results_ok", "quarantined", "flagged")
