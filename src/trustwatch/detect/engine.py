@@ -130,13 +130,11 @@ class Detector:
     def detect_document(self, doc: Document) -> dict[str, Any]:
         hits: list[Hit] = []
         group_scores: dict[str, dict[str, float]] = {}
-        for k, (matcher, refs_by_pack) in enumerate(self.stages):
+        for k, (matcher, _) in enumerate(self.stages):
             if k == 0:
                 hits.extend(matcher.match(doc))
             else:
-                # Run this costlier stage only for packs that could still reach their threshold,
-                # first judged with every group of this stage open, then, if the matcher can tell
-                # cheaply which of its signals could hit this post, with only those groups open.
+                # Run this costlier stage only for packs that could still reach their threshold.
                 only: set[int] = set()
                 if not self.cascade:
                     for entry in self._stage_plan[k]:
