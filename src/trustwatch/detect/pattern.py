@@ -160,7 +160,9 @@ def _required(items: Any) -> tuple[set[str] | None, set[str] | None]:
         whole = False
         if run != {""}:
             candidates.append(run)
-        run = {""}
+        # Every match of a repeat ends with its body's literal ending (`(?:\w+\.){1,3}` ends in
+        # "."), which then runs on into the literals that follow (".com", ".io").
+        run = (_suffixes(list(av[2])) or {""}) if name in _REPEATS and av[0] >= 1 else {""}
         if req and "" not in req:
             candidates.append(req)
     if run != {""}:
@@ -168,6 +170,28 @@ def _required(items: Any) -> tuple[set[str] | None, set[str] | None]:
     usable = [c for c in candidates if c and "" not in c and len(c) <= _MAX_ANCHORS]
     best = max(usable, key=lambda c: (min(map(len, c)), -len(c))) if usable else None
     return best, (run if whole else None)
+
+
+def _suffixes(items: list[Any]) -> set[str] | None:
+    """Lowercased literals one of which every match of the sequence ends with; None if unknown."""
+    current = {""}
+    for op, av in reversed(items):
+        name = str(op)
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            break  # an assertion at the end could be followed by anything: stop here
+        lit: set[str] | None
+        if name == "LITERAL":
+            lit = {chr(av).lower()}
+        elif name == "IN":
+            lit = _class_chars(av)
+        elif name in ("SUBPATTERN", "BRANCH"):
+            lit = _required([(op, av)])[1]
+        else:
+            break
+        if not lit or "" in lit or len(current) * len(lit) > _MAX_ANCHORS:
+            break
+        current = {x + c for x in lit for c in current}
+    return None if current == {""} else current
 
 
 def _class_chars(av: Any) -> set[str] | None:
@@ -215,6 +239,10 @@ def _prefixes(items: list[Any]) -> set[str] | None:
                 return _join(current, set().union(*(p for p in parts if p is not None)))
         elif name == "IN":
             lit = _class_chars(av)
+        elif name in _REPEATS and av[0] == 0 and av[1] == 1 and _optional_literal(av[2], len(current)):
+            # An optional literal (`dz?alo`): the prefixes go on both with and without it.
+            current = {c + x for c in current for x in _required(av[2])[1] or ()} | current
+            continue
         elif name in _REPEATS and current != {""}:
             return current  # the literals so far already start every match
         elif name in _REPEATS and av[0] == 0:
@@ -228,6 +256,11 @@ def _prefixes(items: list[Any]) -> set[str] | None:
         if current is None:
             return None
     return None if current == {""} else current
+
+
+def _optional_literal(body: Any, n: int) -> bool:
+    lit = _required(body)[1]
+    return bool(lit) and "" not in lit and n * (len(lit) + 1) <= _MAX_ANCHORS  # type: ignore[arg-type]
 
 
 def _is_word(ch: str) -> bool:
