@@ -41,6 +41,9 @@ _SYMBOL_RE = re.compile(
     "\U0001d400-\U0001d7ff\u00aa\u00b2\u00b3\u00b9\u00ba\u0400-\u04ff]+"
 )
 _CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+# Anything but ASCII and precomposed Latin letters: absent from most texts, and every hidden mark,
+# symbol and look-alike the passes above look for is such a character, so one search skips them all.
+_UNUSUAL = re.compile("[^\x00-\x7f\u00c0-\u024f\u1e00-\u1eff]")
 _CYRILLIC = str.maketrans("аеорсхуіАЕОРСХУІ", "aeopcxyiAEOPCXYI")
 
 
@@ -80,6 +83,7 @@ TEENCODE: dict[str, str] = {
     "tr": "trieu", "sp": "san pham", "nhiu": "nhieu", "iu": "yeu", "bit": "biet",
 }
 _TEEN_GET = TEENCODE.get
+_TEEN_KEYS = frozenset(TEENCODE)
 _TEENCODE_RE = re.compile("(?<= )(?:" + "|".join(sorted(map(re.escape, TEENCODE), key=len, reverse=True)) + ")(?= )")
 
 
@@ -263,12 +267,14 @@ def _plain(text: str, track: bool) -> Tracked:
     return _sub(_STRAY_MARK_RE, _delete, t, s, e)
 
 
-def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = True) -> Tracked:
-    """Fold plain text. With offsets (s, e) it tracks them; without, it takes the fast path."""
+def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = True, latin: bool = False) -> Tracked:
+    """Fold plain text. With offsets (s, e) it tracks them; without, it takes the fast path.
+    `latin`: the caller knows the text has only ASCII and Latin letters, so no symbol or Cyrillic."""
     track = s is not None
     if not t.isascii():
-        t, s, e = _sub(_SYMBOL_RE, _symbol, t, s, e)
-        if _CYRILLIC_RE.search(t):  # Cyrillic look-alikes (с, а, о…) written inside Latin words
+        if not latin:
+            t, s, e = _sub(_SYMBOL_RE, _symbol, t, s, e)
+        if not latin and _CYRILLIC_RE.search(t):  # Cyrillic look-alikes (с, а, о…) written inside Latin words
             t = t.translate(_CYRILLIC)
         if not track:
             t = unicodedata.normalize("NFKD", t.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore").decode("ascii")
@@ -313,7 +319,8 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
     if teencode:
         if not track:
             words = t.split(" ")
-            t = " ".join(map(_TEEN_GET, words, words))
+            if not _TEEN_KEYS.isdisjoint(words):  # most texts have none: skip the rebuild
+                t = " ".join(map(_TEEN_GET, words, words))
         else:
             t, s, e = _sub(_TEENCODE_RE, _teencode, t, s, e)
     return t, s, e
@@ -327,9 +334,14 @@ class Normalized:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        plain, _, _ = _plain(original, False)
-        self.plain_text = plain
-        self.folded_text = _fold(plain, None, None)[0]
+        plain = original if unicodedata.is_normalized("NFC", original) else unicodedata.normalize("NFC", original)
+        if _UNUSUAL.search(plain) is None:  # the usual case: no hidden marks, symbols or look-alikes
+            self.plain_text = plain
+            self.folded_text = _fold(plain, None, None, latin=True)[0]
+        else:
+            plain = _plain(original, False)[0]
+            self.plain_text = plain
+            self.folded_text = _fold(plain, None, None)[0]
         self._plain: View | None = None
         self._folded: View | None = None
 

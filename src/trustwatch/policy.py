@@ -235,6 +235,11 @@ _HINTS = {
 }
 
 
+# libyaml's safe loader when PyYAML was built with it: ten times faster, and every scan process loads
+# the packs once at start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _loc(parts: tuple[Any, ...]) -> str:
     out = ""
     for p in parts:
@@ -269,7 +274,7 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
     except UnicodeDecodeError:
         raise PolicyError([f"{path}:(file): the policy file is not UTF-8 text; save it as UTF-8"]) from None
     try:
-        data = yaml.safe_load(raw_text)
+        data = yaml.load(raw_text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
