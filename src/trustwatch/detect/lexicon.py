@@ -68,7 +68,7 @@ class _LexiconMatcher(Matcher):
                 key = (idx, "t:" + fold(text))
                 if key not in best or w > best[key][0]:
                     best[key] = (w, text)
-            packed = tuple((idx, key, text, w) for (idx, key), (w, text) in best.items())
+            packed = tuple((idx, key, f"term “{text}”", w) for (idx, key), (w, text) in best.items())
             # The folded text is words between single spaces with a space at each end, so a key
             # wrapped in spaces only ever matches whole words: no boundary checks, no mid-word hits.
             self.automaton.add_word(f" {form} ", (len(form), packed))
@@ -84,10 +84,10 @@ class _LexiconMatcher(Matcher):
             for end_idx, (length, vals) in self.automaton.iter(norm.folded_text):
                 end = end_idx  # the key's closing space is not part of the term
                 start = end - length
-                for ref, key, term, weight in vals:
+                for ref, key, detail, weight in vals:
                     if only is not None and ref not in only:
                         continue
-                    hits.append(Hit(ref, key, source, "folded", start, end, weight, f"term “{term}”"))
+                    hits.append(Hit(ref, key, source, "folded", start, end, weight, detail))
         return hits
 
 

@@ -318,17 +318,19 @@ class _PatternMatcher(Matcher):
                 for a in found:
                     anchors.setdefault(a, set()).add((i, False))
         for a, idx in anchors.items():
-            self.automaton.add_word(a, (len(a), tuple(sorted(idx))))
+            # A regex that starts with \b cannot match at an anchor that starts with a word
+            # character inside a word: known per anchor, so the hot loop checks only one character.
+            entries = tuple((i, is_prefix, self.word_start[i] and _is_word(a[0])) for i, is_prefix in sorted(idx))
+            self.automaton.add_word(a, (len(a), entries))
         self.anchored = bool(anchors)
         self._cached: tuple[Document, list[tuple[dict[int, list[int]], set[int]]]] | None = None
         if anchors:
             self.automaton.make_automaton()
 
-    def _plan(self, text: str, only: frozenset[int] | None = None) -> tuple[dict[int, list[int]], set[int]]:
+    def _plan(self, text: str) -> tuple[dict[int, list[int]], set[int]]:
         """Where to try each regex: {regex: start positions} and the regexes to run everywhere."""
         starts: dict[int, list[int]] = {}
-        refs_of, word_start = self.refs_of, self.word_start
-        whole = {i for i in self.always if only is None or not refs_of[i].isdisjoint(only)}
+        whole = set(self.always)
         if self.anchored:
             low = text.lower()
             if "ſ" in low or "ı" in low:  # case-insensitive regexes match these as s and i
@@ -336,13 +338,17 @@ class _PatternMatcher(Matcher):
             exact = len(low) == len(text)  # positions carry over unless lowercasing changed length
             for end, (length, entries) in self.automaton.iter(low):
                 pos = end - length + 1
-                for i, is_prefix in entries:
-                    if i in whole or (only is not None and refs_of[i].isdisjoint(only)):
+                for i, is_prefix, at_word in entries:
+                    if i in whole:
                         continue
                     if is_prefix and exact:
-                        if word_start[i] and pos > 0 and _is_word(low[pos]) and _is_word(low[pos - 1]):
+                        if at_word and pos and _is_word(low[pos - 1]):
                             continue  # \b then a word character: cannot start inside a word
-                        starts.setdefault(i, []).append(pos)
+                        found = starts.get(i)
+                        if found is None:
+                            starts[i] = [pos]
+                        else:
+                            found.append(pos)
                     else:
                         whole.add(i)
                         starts.pop(i, None)
