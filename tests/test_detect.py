@@ -5,6 +5,7 @@ regex planning) change nothing."""
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 
 import pytest
@@ -125,6 +126,26 @@ def test_regex_planning_finds_exactly_what_a_full_scan_finds(detector: Detector)
                 for ref, _, _ in users
             )
             assert got == want, text
+
+
+@pytest.mark.parametrize(
+    ("regex", "prefixes", "required"),
+    [
+        (r"(?<!\w)dz?alo", {"dalo", "dzalo"}, None),  # an optional letter keeps the prefix going
+        (r"(?:1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{4}", {"1", "("} | set("0123456789"), None),  # options first
+        (r"(?:[a-z0-9-]+\.){1,3}(?:com|io)\b", None, {".com", ".io"}),  # a repeat's ending joins what follows
+        (r"\d+\s*(?:k|tr)\b", set("0123456789"), None),
+    ],
+)
+def test_regex_planning_reads_literal_prefixes_and_required_literals(regex: str, prefixes: set[str] | None, required: set[str] | None) -> None:
+    import re._parser as sre_parse
+
+    from trustwatch.detect.pattern import _prefixes, _required
+
+    parsed = list(sre_parse.parse(regex, re.IGNORECASE))
+    assert _prefixes(parsed) == prefixes
+    if required is not None:
+        assert _required(parsed)[0] == required
 
 
 def test_signal_contract() -> None:

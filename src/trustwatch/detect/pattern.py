@@ -239,8 +239,8 @@ def _prefixes(items: list[Any]) -> set[str] | None:
                 return _join(current, set().union(*(p for p in parts if p is not None)))
         elif name == "IN":
             lit = _class_chars(av)
-        elif name in _REPEATS and av[0] == 0 and av[1] == 1 and _optional_literal(av[2], len(current)):
-            # An optional literal (`dz?alo`): the prefixes go on both with and without it.
+        elif name in _REPEATS and current != {""} and av[0] == 0 and av[1] == 1 and _optional_literal(av[2], len(current)):
+            # An optional literal after a literal (`dz?alo`): the prefixes go on with and without it.
             current = {c + x for c in current for x in _required(av[2])[1] or ()} | current
             continue
         elif name in _REPEATS and current != {""}:
