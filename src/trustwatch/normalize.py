@@ -321,7 +321,7 @@ def _fold(t: str, s: list[int] | None, e: list[int] | None, teencode: bool = Tru
             words = t.split(" ")
             if not _TEEN_KEYS.isdisjoint(words):  # most texts have none: skip the rebuild
                 t = " ".join(map(_TEEN_GET, words, words))
-        else:
+        elif not _TEEN_KEYS.isdisjoint(t.split(" ")):  # the regex scan costs more than this check
             t, s, e = _sub(_TEENCODE_RE, _teencode, t, s, e)
     return t, s, e
 
@@ -330,12 +330,13 @@ class Normalized:
     """The views of one text. Their texts are computed eagerly on the fast path; their offset
     maps only when evidence must be located (a flagged post), which is the uncommon case."""
 
-    __slots__ = ("_folded", "_plain", "folded_text", "original", "plain_text")
+    __slots__ = ("_folded", "_latin", "_plain", "folded_text", "original", "plain_text")
 
     def __init__(self, original: str) -> None:
         self.original = original
         plain = original if unicodedata.is_normalized("NFC", original) else unicodedata.normalize("NFC", original)
-        if _UNUSUAL.search(plain) is None:  # the usual case: no hidden marks, symbols or look-alikes
+        self._latin = _UNUSUAL.search(plain) is None
+        if self._latin:  # the usual case: no hidden marks, symbols or look-alikes
             self.plain_text = plain
             self.folded_text = _fold(plain, None, None, latin=True)[0]
         else:
@@ -357,7 +358,7 @@ class Normalized:
     def folded(self) -> View:
         if self._folded is None:
             p = self.plain
-            t, s, e = _fold(p.text, p.starts, p.ends)
+            t, s, e = _fold(p.text, p.starts, p.ends, latin=self._latin)
             assert s is not None and e is not None
             self._folded = View(t, s, e)
         return self._folded
