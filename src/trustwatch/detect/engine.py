@@ -107,6 +107,9 @@ class Detector:
         self.shadow = [p.id for p in packs if p.pack.mode == "shadow"]
         self._by_id = {p.id: p for p in packs}
         self._positive = {p.id: {g for g, neg in expr_groups(p.require).items() if not neg} for p in packs}
+        # A finding's explanation depends only on its signal, detail and weight, all drawn from
+        # the packs (terms, pattern names): a bounded set, each sentence made once.
+        self._explained: dict[tuple[int, str, float], str] = {}
 
     def _group_scores(self, hits: list[Hit]) -> dict[str, dict[str, float]]:
         # (pack, group) -> key -> strongest weight; a group's score is the noisy-OR of its keys.
@@ -203,7 +206,14 @@ class Detector:
                 if ident in seen:
                     continue
                 seen.add(ident)
-                pack = self._by_id[ref.pack_id]
+                explanation = self._explained.get((h.ref, h.detail, h.weight))
+                if explanation is None:
+                    pack = self._by_id[ref.pack_id]
+                    explanation = (
+                        f"{h.detail} in group “{ref.group}” (weight {h.weight:.2f}) of policy "
+                        f"{pack.id} v{pack.pack.version}: {pack.pack.title}"
+                    )
+                    self._explained[(h.ref, h.detail, h.weight)] = explanation
                 findings.append(
                     {
                         "category": ref.pack_id,
@@ -213,10 +223,7 @@ class Detector:
                         "start": start,
                         "end": end,
                         "excerpt": norms[h.source].original[start:end],
-                        "explanation": (
-                            f"{h.detail} in group “{ref.group}” (weight {h.weight:.2f}) of policy "
-                            f"{pack.id} v{pack.pack.version}: {pack.pack.title}"
-                        ),
+                        "explanation": explanation,
                     }
                 )
         result: dict[str, Any] = {

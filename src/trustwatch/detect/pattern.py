@@ -295,6 +295,7 @@ class _PatternMatcher(Matcher):
             entry = by_regex.setdefault((compiled.pattern, compiled.flags), (compiled, []))
             entry[1].append((ref.index, cfg.name, cfg.weight))
         self.patterns = list(by_regex.values())
+        self._labels = {name: ("p:" + name, f"pattern {name}") for _, users in self.patterns for _, name, _ in users}
         self.refs_of = [frozenset(u[0] for u in users) for _, users in self.patterns]
         # A regex that starts with \b before its literal prefix can only match at a word start.
         self.word_start = [_starts_at_boundary(rx) for rx, _ in self.patterns]
@@ -399,7 +400,8 @@ class _PatternMatcher(Matcher):
                     for ref, name, weight in users:
                         if only is not None and ref not in only:
                             continue
-                        hits.append(Hit(ref, "p:" + name, source, "plain", start, end, weight, f"pattern {name}"))
+                        key, detail = self._labels[name]
+                        hits.append(Hit(ref, key, source, "plain", start, end, weight, detail))
         return hits
 
 
