@@ -146,7 +146,12 @@ class Detector:
                     # Packs with no evidence yet whose threshold is out of reach whatever this
                     # stage finds are dropped at once (a constant); the others are judged with
                     # only the groups this stage could still raise on this post open.
-                    candidates = [e for e in self._stage_plan[k] if e[5] or e[0] in group_scores]
+                    # A pack that could not reach its threshold even if every group still open
+                    # rose to 1 is out before the stage is asked what it could find at all.
+                    candidates = [
+                        e for e in self._stage_plan[k]
+                        if e[5] or (e[0] in group_scores and e[3](group_scores[e[0]], e[4]) >= e[2])
+                    ]
                     possible = matcher.possible(doc) if candidates else None
                     if possible is None:
                         for pack_id, refs, threshold, upper, open_groups, _ in candidates:
