@@ -6,12 +6,33 @@ the boundaries (policy YAML, settings, API). The shapes follow ../shared/DESIGN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
+class _Compact:
+    """Pickle as the class and its field values in order: a plain constructor call when a worker's
+    posts reach the main process, several times cheaper than the default state restore of a
+    frozen slotted dataclass."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), tuple(getattr(self, name) for name in _field_names(type(self)))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 @dataclass(frozen=True, slots=True)
-class Author:
+class Author(_Compact):
     id: str | None = None
     name: str | None = None
     followers: int | None = None
@@ -20,13 +41,13 @@ class Author:
 
 
 @dataclass(frozen=True, slots=True)
-class Media:
+class Media(_Compact):
     type: str  # image | audio | video
     path: str
 
 
 @dataclass(frozen=True, slots=True)
-class Post:
+class Post(_Compact):
     """One validated input record. `raw` keeps every field, unknown ones included."""
 
     id: str
