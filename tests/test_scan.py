@@ -292,6 +292,17 @@ def test_user_errors_are_one_sentence_and_exit_2(
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_error_messages_print_literally(tmp_path: Path) -> None:
+    # `file:id: ...` must not turn into an emoji, nor `[x]` into console markup.
+    pack = tmp_path / "other_name.yaml"
+    pack.write_text("id: fortune\ntitle: t\ncriterion: c\nseverity: high\naction: review\n"
+                    "dsa: {category: STATEMENT_CATEGORY_OTHER}\nsignals: [{type: lexicon, group: g, terms: [x]}]\nrequire: g\n",
+                    encoding="utf-8")
+    proc = run_cli("policy", "check", str(pack), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"{pack}:id: the id 'fortune' differs from the file name 'other_name'" in proc.stderr
+
+
 def test_report_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> None:
     hostile = "<script>alert(1)</script> xem bói giải hạn inbox zalo 0912345678 <img src=x onerror=alert(2)>"
     src = write_jsonl(tmp_path / "in.jsonl", [post(1, hostile), post(2, SELLER)])
@@ -312,6 +323,25 @@ def test_report_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> No
         == 0
     )
     assert "Tiêu chí công bố" in vi.read_text(encoding="utf-8")
+
+
+def test_report_shows_the_criteria_the_scan_applied_even_after_the_pack_changed(tmp_path: Path) -> None:
+    pack = tmp_path / "test_fortune.yaml"
+    body = (
+        "id: test_fortune\ntitle: Paid fortune-telling\ncriterion: {criterion}\nseverity: high\naction: review\n"
+        "dsa: {{category: STATEMENT_CATEGORY_SCAMS_AND_FRAUD}}\n"
+        "signals: [{{type: lexicon, group: g, terms: [xem bói]}}]\nrequire: g\n"
+    )
+    pack.write_text(body.format(criterion="Selling fortune readings, edition one."), encoding="utf-8")
+    src = write_jsonl(tmp_path / "in.jsonl", [post(1, "xem bói online"), post(2, "trời đẹp")])
+    proc = run_cli("scan", str(src), "--db", str(tmp_path / "tw.db"), "--policy", str(pack), "--out", str(tmp_path / "r.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    pack.write_text(body.format(criterion="Edition two, written after the scan."), encoding="utf-8")
+    out = tmp_path / "report.html"
+    assert run_cli("report", "--db", str(tmp_path / "tw.db"), "--out", str(out)).returncode == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Selling fortune readings, edition one." in html and "Edition two" not in html
+    assert "Paid fortune-telling" in html and "high" in html
 
 
 def test_demo_runs_and_says_where_to_look(tmp_path: Path) -> None:

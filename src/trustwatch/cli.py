@@ -25,7 +25,7 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-err = Console(stderr=True)
+err = Console(stderr=True, emoji=False, markup=False)
 DEFAULT_DB = "./trustwatch.db"
 
 DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
@@ -85,7 +85,7 @@ def scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
             db=None if no_store else db, workers=workers, on_progress=tick,
         )
-    console = err if out == "-" else Console()
+    console = err if out == "-" else Console(emoji=False, markup=False)
     table = Table(title="trustwatch scan", show_header=False)
     table.add_row("records read", f"{summary.records_read:,}")
     table.add_row("results ok", f"{summary.results_ok:,}")
@@ -144,7 +144,7 @@ def eval_cmd(
         table.add_column(col, justify="left" if col == "category" else "right")
     for cat, m in res["per_class"].items():
         table.add_row(cat, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]), str(m["fp"]), str(m["fn"]))
-    Console().print(table)
+    Console(emoji=False, markup=False).print(table)
     typer.echo(f"macro-F1 {res['macro_f1']:.3f}")
     if show_errors:
         for cat, m in res["per_class"].items():
@@ -174,7 +174,7 @@ def demo(
     summary = run_scan(inputs, out=str(out / "results.jsonl"), quarantine=str(out / "quarantine.jsonl"), db=db, workers=1)
     report_path = write_report(db, summary.run_id, str(out / "report.html"))
     res = evaluate(str(ex / "posts.jsonl"))
-    console = Console()
+    console = Console(emoji=False, markup=False)
     table = Table(title=f"trustwatch demo: {summary.records_read} records, {summary.flagged} flagged, {summary.quarantined} quarantined")
     for col in ("category", "flagged", "precision", "recall"):
         table.add_column(col)

@@ -105,6 +105,17 @@ def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool)
             _QUIET = (empty["category_scores"], orjson.dumps(empty)[1:])
 
 
+def published(pack: LoadedPack) -> dict[str, Any]:
+    """What a scan run records of each pack: its identity and the criteria as published then, so
+    a report of an old scan shows the criteria that scan applied, not today's edition."""
+    p = pack.pack
+    return {
+        "id": p.id, "version": p.version, "sha256": pack.sha256, "title": p.title, "title_vi": p.title_vi,
+        "criterion": p.criterion, "criterion_vi": p.criterion_vi, "severity": p.severity,
+        "action": p.action, "mode": p.mode, "threshold": p.threshold, "dsa": p.dsa.model_dump(),
+    }
+
+
 def error_line(post_id: str | None, reason: str, categories: list[str], line: int, source: str) -> bytes:
     return orjson.dumps(
         {
@@ -223,7 +234,7 @@ def run_scan(
         store = Store.open(db)
         summary.run_id = store.begin_scan(
             list(inputs),
-            [{"id": p.id, "version": p.pack.version, "sha256": p.sha256} for p in packs],
+            [published(p) for p in packs],
             {"workers": workers, "policies": policies or "default"},
         )
     to_stdout = out == "-"

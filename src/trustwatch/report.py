@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -87,7 +88,13 @@ def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_c
         quarantine = store.quarantine(run_id)
     finally:
         store.close()
-    packs = {p.id: p for p in load_packs(None)}
+    # The criteria as the scan recorded them; runs from before they were recorded fall back to
+    # the packs installed now.
+    recorded = [p for p in scan.get("packs") or [] if isinstance(p, dict) and "criterion" in p]
+    if recorded:
+        packs: dict[str, Any] = {p["id"]: SimpleNamespace(pack=SimpleNamespace(**p)) for p in recorded}
+    else:
+        packs = {p.id: p for p in load_packs(None)}
     summary = scan.get("summary") or {}
     categories = list((summary.get("per_category") or {}).keys())
     env = Environment(loader=PackageLoader("trustwatch", "templates"), autoescape=select_autoescape(["html"]))
