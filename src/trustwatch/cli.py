@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+from .cli_media import media_app, media_settings
+
+app.add_typer(media_app, name="media")
 
 err = Console(stderr=True)
 DEFAULT_DB = "./trustwatch.db"
@@ -59,6 +62,8 @@ def scan(
     quarantine: Annotated[str | None, typer.Option(help="Where bad records go (default: beside --out).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the database.")] = False,
+    asr_model: Annotated[str | None, typer.Option("--asr-model", help="faster-whisper model folder (default: the installed Whisper base).")] = None,
+    no_media: Annotated[bool, typer.Option("--no-media", help="Scan text only; ignore images, audio and video.")] = False,
 ) -> None:
     """Scan posts and write one result line per record.
 
@@ -84,6 +89,7 @@ def scan(
         summary = run_scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
             db=None if no_store else db, workers=workers, on_progress=tick,
+            media=media_settings(None if no_store else db, asr_model, not no_media),
         )
     console = err if out == "-" else Console()
     table = Table(title="trustwatch scan", show_header=False)
