@@ -135,7 +135,7 @@ class WhisperASR(Extractor):
         # The model's identity, not its path: a moved copy of the same model keeps the cache.
         d = self.model_dir()
         st = (d / "model.bin").stat()
-        return f"{d.name}|{st.st_size}|{self.settings.asr_compute_type}"
+        return f"{d.name}|{st.st_size}|{self.settings.asr_compute_type}|vad={self.settings.asr_vad}"
 
     def model(self) -> Any:
         if self._model is None:
@@ -155,7 +155,7 @@ class WhisperASR(Extractor):
         model = self.model()
         try:
             segments, info = model.transcribe(
-                str(wav), language=lang, beam_size=1, vad_filter=False,
+                str(wav), language=lang, beam_size=1, vad_filter=self.settings.asr_vad,
                 condition_on_previous_text=False, without_timestamps=False,
             )
             out = [

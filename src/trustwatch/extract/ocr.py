@@ -56,9 +56,12 @@ def tsv_to_text(tsv: str, min_conf: float) -> str:
 
 def ocr_image(img: Any, settings: MediaSettings, shown: str) -> str:
     """OCR one PIL image (an image file or a video frame)."""
+    from PIL import ImageOps, ImageStat
+
     exe = tesseract_path()
-    if img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
+    img = img.convert("L")
+    if ImageStat.Stat(img).mean[0] < 110:  # light text on a dark banner: tesseract reads dark on light
+        img = ImageOps.invert(img)
     w, h = img.size
     side = max(w, h)
     if side > settings.ocr_max_side:

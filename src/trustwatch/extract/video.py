@@ -55,7 +55,10 @@ def probe(path: Path, settings: MediaSettings, shown: str) -> ProbeInfo:
         raise MediaError(f"The file {shown!r} is not a readable audio or video file ({reason.rstrip('.')}).")
     data = json.loads(proc.stdout or b"{}")
     streams = data.get("streams", [])
-    video = [s for s in streams if s.get("codec_type") == "video" and s.get("disposition", {}).get("attached_pic") != 1]
+    video = [
+        s for s in streams
+        if s.get("codec_type") == "video" and s.get("disposition", {}).get("attached_pic") != 1 and s.get("width") and s.get("height")
+    ]
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     duration = None
     for src in [data.get("format", {}), *streams]:
@@ -151,7 +154,7 @@ class VideoExtractor(Extractor):
         s = self.settings
         info = probe(media.path, s, shown)
         if not info.has_video:
-            raise MediaError(f"The file {shown!r} has no video stream.")
+            raise MediaError(f"The file {shown!r} has no video stream that can be decoded.")
         if info.duration is not None and info.duration > s.max_video_seconds:
             raise MediaError(f"The video {shown!r} is {info.duration:.0f} s long, over the {s.max_video_seconds:.0f} s limit.")
         segments: list[Segment] = []
