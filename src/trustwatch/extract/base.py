@@ -63,6 +63,9 @@ class Extraction:
     hashes: tuple[ImageHash, ...] = ()
     duration: float | None = None
     notes: tuple[str, ...] = field(default=())  # partial problems, e.g. "the audio track could not be read"
+    # Small JPEGs (base64) of the video frames that had text, by position: the report shows the
+    # frame a finding came from, and seeking back into the video later is not frame-exact.
+    thumbs: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +73,7 @@ class Extraction:
             "hashes": [h.as_dict() for h in self.hashes],
             "duration": self.duration,
             "notes": list(self.notes),
+            "thumbs": [list(t) for t in self.thumbs],
         }
 
     @classmethod
@@ -79,6 +83,7 @@ class Extraction:
             tuple(ImageHash.from_dict(h) for h in d.get("hashes", [])),
             d.get("duration"),
             tuple(d.get("notes", [])),
+            tuple((p, b) for p, b in d.get("thumbs", [])),
         )
 
 

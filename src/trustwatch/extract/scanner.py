@@ -8,8 +8,7 @@ list; the post is still scanned on its text and its other media.
 
 from __future__ import annotations
 
-import io
-import subprocess
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from .pdq import BankMatch, BankMatcher, HashBank
 from .registry import build_extractors
 from .safety import open_image, resolve
 from .settings import MediaSettings, base_dir
-
-THUMB_SIDE = 360
+from .video import THUMB_SIDE, jpeg_thumb
 
 
 @dataclass
@@ -103,6 +101,7 @@ class MediaScanner:
                     tuple(h for p in parts for h in p.hashes),
                     next((p.duration for p in parts if p.duration is not None), None),
                     tuple(n for p in parts for n in p.notes),
+                    tuple(t for p in parts for t in p.thumbs),
                 )
                 if self.banks:
                     for h in out.extraction.hashes:
@@ -197,12 +196,13 @@ class MediaScanner:
             seg = next((s for s in o.extraction.segments if s.position == position), None)
             t = seg.t if seg is not None else next((h.t for h in o.extraction.hashes if h.position == position), None)
             thumb: bytes | None = None
+            stored = dict(o.extraction.thumbs).get(position)
             try:
-                if kind == "image":
+                if stored is not None:
+                    thumb = base64.b64decode(stored)
+                elif kind == "image":
                     thumb = self._thumb_image(o.file.path)
-                elif kind == "video" and "frame@" in position and t is not None:
-                    thumb = self._thumb_frame(o.file.path, t)
-            except (TrustwatchError, OSError, subprocess.SubprocessError):
+            except (TrustwatchError, OSError, ValueError):
                 thumb = None
             rows.append(
                 {
@@ -222,31 +222,10 @@ class MediaScanner:
     def _thumb_image(self, path: Path) -> bytes:
         img = open_image(path, self.settings, path.name, draft=(THUMB_SIDE * 2, THUMB_SIDE * 2))
         try:
-            return _jpeg(img)
+            return jpeg_thumb(img)
         finally:
             img.close()
-
-    def _thumb_frame(self, path: Path, t: float) -> bytes | None:
-        from PIL import Image
-
-        from .video import _tool
-
-        proc = subprocess.run(
-            [_tool("ffmpeg"), "-nostdin", "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1",
-             "-vf", f"scale={THUMB_SIDE * 2}:-2", "-f", "image2pipe", "-vcodec", "png", "pipe:1"],
-            capture_output=True, timeout=60, check=False,
-        )
-        if proc.returncode != 0 or not proc.stdout:
-            return None
-        return _jpeg(Image.open(io.BytesIO(proc.stdout)))
 
     def close(self) -> None:
         self.cache.close()
 
-
-def _jpeg(img: Any) -> bytes:
-    img = img.convert("RGB")
-    img.thumbnail((THUMB_SIDE * 2, THUMB_SIDE * 2))
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=70)
-    return buf.getvalue()

@@ -8,6 +8,8 @@ ten-second clip with one banner costs one OCR call, not ten.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import MissingToolError, TrustwatchError
 from .base import Extraction, Extractor, ImageHash, MediaError, MediaFile, Segment
@@ -23,6 +26,18 @@ from .settings import MediaSettings
 
 SAME_FRAME_BITS = 10  # PDQ distance under which two consecutive frames count as one picture
 FRAME_SIDE = 1280  # frames are scaled down to this before OCR
+
+
+THUMB_SIDE = 360
+
+
+def jpeg_thumb(img: Any) -> bytes:
+    """A small JPEG of an image or frame, for the report's evidence."""
+    img = img.convert("RGB")
+    img.thumbnail((THUMB_SIDE * 2, THUMB_SIDE * 2))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=70)
+    return buf.getvalue()
 
 
 def _tool(name: str) -> str:
@@ -135,7 +150,7 @@ class VideoExtractor(Extractor):
 
     name = "video"
     media_types = ("video",)
-    version = "1"
+    version = "2"
 
     def __init__(self, settings: MediaSettings, asr: Extractor | None) -> None:
         self.settings = settings
@@ -160,6 +175,7 @@ class VideoExtractor(Extractor):
         segments: list[Segment] = []
         hashes: list[ImageHash] = []
         notes: list[str] = []
+        thumbs: list[tuple[str, str]] = []
         last: ImageHash | None = None
         last_text = ""
         for t, img in frames(media.path, info, s, shown):
@@ -171,6 +187,7 @@ class VideoExtractor(Extractor):
             text = ocr_image(img, s, f"{shown} at {t:.1f} s")
             if text.strip() and text != last_text:
                 segments.append(Segment(f"frame@{t:.1f}s:ocr", text, round(t, 2)))
+                thumbs.append((f"frame@{t:.1f}s:ocr", base64.b64encode(jpeg_thumb(img)).decode()))
             last_text = text
         if info.has_audio and self.asr is not None:
             try:
@@ -179,4 +196,4 @@ class VideoExtractor(Extractor):
                 segments.extend(speech)
             except TrustwatchError as exc:  # no speech model, or a damaged soundtrack: keep the frames
                 notes.append(str(exc))
-        return Extraction(tuple(segments), tuple(hashes), info.duration, tuple(notes))
+        return Extraction(tuple(segments), tuple(hashes), info.duration, tuple(notes), tuple(thumbs))
