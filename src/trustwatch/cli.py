@@ -177,6 +177,7 @@ def demo(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     inputs = [str(ex / "posts.jsonl")] + ([str(ex / "bad_posts.jsonl")] if (ex / "bad_posts.jsonl").exists() else [])
+    inputs += [str(ex / "media_posts.jsonl")] if (ex / "media_posts.jsonl").exists() else []  # image, voice, video
     summary = run_scan(inputs, out=str(out / "results.jsonl"), quarantine=str(out / "quarantine.jsonl"), db=db, workers=1)
     report_path = write_report(db, summary.run_id, str(out / "report.html"))
     res = evaluate(str(ex / "posts.jsonl"))

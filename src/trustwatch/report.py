@@ -102,8 +102,11 @@ def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_c
         examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in store.iter_results(run_id, flagged_only=True):
             for cat, hit in row["result"]["categories"].items():
-                if hit and len(examples[cat]) < per_category:
-                    fs = [f for f in row["result"]["findings"] if f["category"] == cat]
+                fs = [f for f in row["result"]["findings"] if f["category"] == cat] if hit else []
+                # Posts flagged from their media are shown past the limit (a few), since their
+                # evidence is the kind a reviewer cannot see in the text.
+                in_media = any(":" in f["source"] for f in fs)
+                if hit and (len(examples[cat]) < per_category or (in_media and len(examples[cat]) < per_category + 5)):
                     examples[cat].append(
                         {
                             "post": row["post"],
