@@ -27,7 +27,7 @@ VARIANT_NAMES = (
     "as is", "rotated 90°", "rotated 180°", "rotated 270°",
     "mirrored", "mirrored and rotated 90°", "mirrored and rotated 180°", "mirrored and rotated 270°",
 )
-HASH_SIDE = 512  # the reference implementation hashes images no larger than this
+DRAFT_SIDE = 256  # images are hashed at the smallest power-of-two reduction still this large
 DEFAULT_DISTANCE = 31  # ThreatExchange's usual PDQ match threshold (of 256 bits)
 
 
@@ -45,24 +45,30 @@ def hex_to_words(hexes: list[str]) -> np.ndarray:
 
 
 def hash_image(img: Any, position: str, t: float | None = None) -> ImageHash:
-    """PDQ of a PIL image (any size; scaled to HASH_SIDE first, as the reference does)."""
+    """PDQ of a PIL image of any size, with its eight dihedral variants."""
     import pdqhash
 
     if img.mode != "RGB":
         img = img.convert("RGB")
-    if max(img.size) > HASH_SIDE:
-        img = img.copy()
-        img.thumbnail((HASH_SIDE, HASH_SIDE))
+    # PDQ reads a 64×64 downsample; a box reduction by a power of two to no less than DRAFT_SIDE a
+    # side loses nothing it uses, and matches what a JPEG draft decode gives (`hash_file`), so an
+    # image hashed either way gets the same hash.
+    w, h = img.size
+    s = 1
+    while s < 8 and w // (2 * s) >= DRAFT_SIDE and h // (2 * s) >= DRAFT_SIDE:
+        s *= 2
+    if s > 1:
+        img = img.reduce(s)
     vectors, quality = pdqhash.compute_dihedral(np.asarray(img))
     return ImageHash(position, tuple(bits_to_hex(v) for v in vectors), int(quality), t)
 
 
 def hash_file(path: Path, settings: Any, shown: str | None = None) -> ImageHash:
-    """PDQ of an image file with a reduced-size JPEG decode (draft mode): the hash needs at most
-    512 pixels a side, and decoding at 1/2-1/8 scale is several times faster."""
+    """PDQ of an image file with a reduced-size JPEG decode (draft mode): PDQ reads a 64×64
+    downsample, and decoding at 1/2-1/8 scale is several times faster than a full decode."""
     from .safety import open_image
 
-    img = open_image(path, settings, shown or path.name, draft=(HASH_SIDE, HASH_SIDE))
+    img = open_image(path, settings, shown or path.name, draft=(DRAFT_SIDE, DRAFT_SIDE))
     try:
         return hash_image(img, "pdq")
     finally:
