@@ -12,6 +12,7 @@ folder, then measures, with no extraction cache:
   pdq        images/s of PDQ with its 8 dihedral variants on 1280×720 JPEG photos-like images:
              full decode (the baseline) vs reduced-size decode (draft mode), 1 and 2 processes
   text-only  posts/s of a text-only scan with media enabled vs disabled (media must cost it nothing)
+  asr-quality  character error rate of the default model on espeak-ng sentences, vi and en
 Prints a table and writes bench/out/media.json.
 """
 
@@ -177,6 +178,51 @@ def bench_pdq(folder: Path, n: int) -> dict:
     return out
 
 
+QUALITY = {
+    "vi": ["Nhận xem bói tình duyên, giá ba trăm nghìn một lần.", "Liên hệ zalo để đặt lịch giải hạn.",
+           "Hôm nay trời đẹp, cả nhà đi ăn phở.", "Chuyển khoản trước rồi mới nhận hàng.", "Cảnh báo lừa đảo qua mạng xã hội."],
+    "en": ["Book a tarot reading today.", "Send a bank transfer of fifty dollars.", "The weather is lovely this morning.",
+           "Click the link to claim your prize.", "Police warn about online investment scams."],
+}
+
+
+def _cer(ref: str, hyp: str) -> float:
+    import unicodedata
+
+    def norm(x: str) -> str:
+        x = unicodedata.normalize("NFC", x.lower())
+        return " ".join("".join(c for c in x if c.isalnum() or c.isspace()).split())
+
+    a, b = norm(ref), norm(hyp)
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(1, len(a))
+
+
+def bench_asr_quality(folder: Path, _: object) -> dict:
+    """Character error rate of the default model on espeak-ng speech (synthetic, so a floor on
+    difficulty, not a measure on real voices)."""
+    from trustwatch.extract.asr import WhisperASR
+    from trustwatch.extract.safety import resolve
+
+    asr = WhisperASR(MediaSettings(cache_path=None, asr_threads=2))
+    out: dict = {}
+    for lang, sents in QUALITY.items():
+        cers = []
+        for i, sent in enumerate(sents):
+            clip = synth.speak(folder / f"{lang}{i}.wav", sent, lang)
+            ex = asr.extract(resolve(clip.name, folder, "audio", SETTINGS, lang))
+            hyp = " ".join(x.text for x in ex.segments)
+            cers.append(_cer(sent, hyp))
+            out[f"{lang} example {i}"] = hyp
+        out[f"{lang} mean CER"] = sum(cers) / len(cers)
+    return out
+
+
 def bench_text_only(folder: Path, n: int) -> dict:
     from trustwatch.pipeline import run_scan
 
@@ -200,14 +246,15 @@ def main() -> None:
     ap.add_argument("--speech-s", type=float, default=60)
     ap.add_argument("--video-s", type=int, default=60)
     ap.add_argument("--text-posts", type=int, default=50_000)
-    ap.add_argument("--only", default="ocr,asr,video,pdq,text-only")
+    ap.add_argument("--only", default="ocr,asr,video,pdq,text-only,asr-quality")
     args = ap.parse_args()
     only = set(args.only.split(","))
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
     with tempfile.TemporaryDirectory(prefix="tw-bench-media-") as tmp:
         t = Path(tmp)
         for name, fn, arg in (("ocr", bench_ocr, args.images), ("asr", bench_asr, args.speech_s), ("video", bench_video, args.video_s),
-                              ("pdq", bench_pdq, args.pdq), ("text-only", bench_text_only, args.text_posts)):
+                              ("pdq", bench_pdq, args.pdq), ("text-only", bench_text_only, args.text_posts),
+                              ("asr-quality", bench_asr_quality, None)):
             if name not in only:
                 continue
             (t / name).mkdir()

@@ -21,12 +21,13 @@ DEFAULT_DB = "./trustwatch.db"
 
 
 def media_settings(db: str | None, asr_model: str | None = None, enabled: bool = True, media_root: str | None = None) -> Any:
-    """The scan's media settings from its command-line options (and TRUSTWATCH_ASR_MODEL)."""
+    """The scan's media settings from its command-line options, TRUSTWATCH_ASR_MODEL (a model
+    folder) and TRUSTWATCH_MEDIA_ROOT (where media of posts read from stdin lie; default: here)."""
     from .extract.settings import MediaSettings, default_cache_path
 
     return MediaSettings(
         enabled=enabled, asr_model=asr_model or os.environ.get("TRUSTWATCH_ASR_MODEL") or None,
-        cache_path=default_cache_path(db), banks_db=db, media_root=media_root,
+        cache_path=default_cache_path(db), banks_db=db, media_root=media_root or os.environ.get("TRUSTWATCH_MEDIA_ROOT") or None,
     )
 
 

@@ -99,6 +99,8 @@ _WORKERS = 1
 def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool, media: Any = None, workers: int = 1) -> None:
     global _DETECTOR, _KEEP_POSTS, _CATEGORIES, _QUIET, _MEDIA_SETTINGS, _MEDIA, _WORKERS
     _MEDIA_SETTINGS = media if detect and media is not None and media.enabled else None
+    if _MEDIA is not None:  # an earlier scan in this process (one worker): its cache connection
+        _MEDIA.close()
     _MEDIA = None
     _WORKERS = workers
     _DETECTOR = Detector(load_packs(policy_paths)) if detect else None

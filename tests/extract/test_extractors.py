@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from media_fixtures import MediaSet
 
@@ -152,3 +154,22 @@ def test_paths_are_checked_before_anything_reads_them(media: MediaSet, path: str
     assert (media.root.parent / "outside.jpg").exists()
     with pytest.raises(MediaError, match=message):
         resolve(path, media.root, "image", SETTINGS)
+
+
+def test_media_extract_command_and_a_missing_tool(media: MediaSet, tmp_path) -> None:
+    import json
+
+    from helpers import run_cli
+
+    r = run_cli("media", "extract", str(media.price))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["type"] == "image" and "Xem bói tình duyên" in out["extractions"][0]["segments"][0]["text"]
+    # Without tesseract the command says which package to install and exits 3.
+    env_path = os.environ["PATH"]
+    os.environ["PATH"] = str(tmp_path)
+    try:
+        r = run_cli("media", "extract", str(media.price))
+    finally:
+        os.environ["PATH"] = env_path
+    assert r.returncode == 3 and "tesseract-ocr" in r.stderr and "Traceback" not in r.stderr
