@@ -82,7 +82,7 @@ def test_speech_is_flagged_from_the_transcript_segment(scanned: tuple) -> None:
     res = by_id["a1"]
     assert res["categories"]["superstition_service"]
     fs = [f for f in res["findings"] if f["category"] == "superstition_service"]
-    assert {f["source"] for f in fs} <= {"audio:0:asr@0.0s", "audio:0:asr@2.0s", "audio:0:asr@2.1s", "audio:0:asr@1.9s"}
+    assert fs and all(f["source"].startswith("audio:0:asr@") for f in fs)
     ev = evidence(db, "a1")
     for f in fs:
         assert ev[f["source"]]["text"][f["start"] : f["end"]] == f["excerpt"]
