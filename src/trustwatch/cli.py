@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+from .cli_media import media_app, media_settings
+
+app.add_typer(media_app, name="media")
 
 err = Console(stderr=True, emoji=False, markup=False)
 DEFAULT_DB = "./trustwatch.db"
@@ -59,6 +62,8 @@ def scan(
     quarantine: Annotated[str | None, typer.Option(help="Where bad records go (default: beside --out).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the database.")] = False,
+    asr_model: Annotated[str | None, typer.Option("--asr-model", help="faster-whisper model folder (default: the installed Whisper base).")] = None,
+    no_media: Annotated[bool, typer.Option("--no-media", help="Scan text only; ignore images, audio and video.")] = False,
 ) -> None:
     """Scan posts and write one result line per record.
 
@@ -84,6 +89,7 @@ def scan(
         summary = run_scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
             db=None if no_store else db, workers=workers, on_progress=tick,
+            media=media_settings(None if no_store else db, asr_model, not no_media),
         )
     console = err if out == "-" else Console(emoji=False, markup=False)
     table = Table(title="trustwatch scan", show_header=False)
@@ -171,6 +177,7 @@ def demo(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     inputs = [str(ex / "posts.jsonl")] + ([str(ex / "bad_posts.jsonl")] if (ex / "bad_posts.jsonl").exists() else [])
+    inputs += [str(ex / "media_posts.jsonl")] if (ex / "media_posts.jsonl").exists() else []  # image, voice, video
     summary = run_scan(inputs, out=str(out / "results.jsonl"), quarantine=str(out / "quarantine.jsonl"), db=db, workers=1)
     report_path = write_report(db, summary.run_id, str(out / "report.html"))
     res = evaluate(str(ex / "posts.jsonl"))

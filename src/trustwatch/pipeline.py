@@ -73,6 +73,7 @@ class BatchResult:
     quarantined: dict[int, Quarantined]
     flagged: dict[int, tuple[str, ...]]
     stored: dict[int, tuple[Post, dict[str, Any]]]
+    evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # media findings, for the report
 
     def line(self, i: int) -> bytes:
         return self.blob[self.ends[i - 1] if i else 0 : self.ends[i] - 1]
@@ -90,10 +91,18 @@ _CATEGORIES: list[str] = []
 
 
 _QUIET: tuple[dict[str, float], bytes] | None = None
+_MEDIA_SETTINGS: Any = None  # extract.MediaSettings; the scanner itself is built on the first post with media
+_MEDIA: Any = None
+_WORKERS = 1
 
 
-def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool) -> None:
-    global _DETECTOR, _KEEP_POSTS, _CATEGORIES, _QUIET
+def _init_worker(policy_paths: list[str] | None, detect: bool, keep_posts: bool, media: Any = None, workers: int = 1) -> None:
+    global _DETECTOR, _KEEP_POSTS, _CATEGORIES, _QUIET, _MEDIA_SETTINGS, _MEDIA, _WORKERS
+    _MEDIA_SETTINGS = media if detect and media is not None and media.enabled else None
+    if _MEDIA is not None:  # an earlier scan in this process (one worker): its cache connection
+        _MEDIA.close()
+    _MEDIA = None
+    _WORKERS = workers
     _DETECTOR = Detector(load_packs(policy_paths)) if detect else None
     _CATEGORIES = _DETECTOR.active if _DETECTOR is not None else []
     _KEEP_POSTS = keep_posts
@@ -146,6 +155,7 @@ def _process_batch(batch: Batch) -> BatchResult:
     quarantined: dict[int, Quarantined] = {}
     flagged: dict[int, tuple[str, ...]] = {}
     stored: dict[int, tuple[Post, dict[str, Any]]] = {}
+    evidence: dict[int, list[dict[str, Any]]] = {}
     detector = _DETECTOR
     for i, unit in enumerate(records):
         source = unit.source
@@ -162,8 +172,11 @@ def _process_batch(batch: Batch) -> BatchResult:
         if detector is None:
             lines.append(head + b"}")
             continue
-        result = detector.detect(parsed)
-        if _QUIET is not None and not result["flagged"] and result["category_scores"] == _QUIET[0] and "shadow_scores" not in result:
+        if parsed.media and _MEDIA_SETTINGS is not None:
+            result = _scan_media(detector, parsed, source, i, evidence)
+        else:
+            result = detector.detect(parsed)
+        if _QUIET is not None and not result["flagged"] and result["category_scores"] == _QUIET[0] and "shadow_scores" not in result and "media" not in result:
             lines.append(head + b"," + _QUIET[1])
         else:
             lines.append(head + b"," + orjson.dumps(result)[1:])
@@ -177,7 +190,32 @@ def _process_batch(batch: Batch) -> BatchResult:
         pos += len(ln) + 1
         ends.append(pos)
     blob = b"\n".join(lines) + b"\n" if lines else b""
-    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored)
+    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored, evidence)
+
+
+def _scan_media(detector: Detector, post: Post, source: str, i: int, evidence: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Detection over the post's text and what its media say (extract/scanner.py)."""
+    global _MEDIA
+    if _MEDIA is None:
+        from .extract.scanner import MediaScanner
+
+        _MEDIA = MediaScanner(_MEDIA_SETTINGS, _WORKERS, _load_banks(_MEDIA_SETTINGS.banks_db))
+    result, outcomes = _MEDIA.scan(detector, post, source)
+    if _KEEP_POSTS and result["flagged"]:
+        rows = _MEDIA.evidence(post, result, outcomes)
+        if rows:
+            evidence[i] = rows
+    return result
+
+
+def _load_banks(db: str | None) -> list[Any]:
+    if db is None:
+        return []
+    from .extract.banks import load_banks
+    from .store import Store
+
+    with Store.open(db) as store:
+        return load_banks(store)
 
 
 def _batches(inputs: list[str], size: int) -> Iterator[tuple[str, Batch]]:
@@ -221,12 +259,17 @@ def run_scan(
     batch_size: int = BATCH,
     on_progress: Callable[[int], None] | None = None,
     id_memory: int = DEFAULT_LIMIT,
+    media: Any = None,
 ) -> ScanSummary:
     """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only)."""
     check_inputs(inputs)
     packs: list[LoadedPack] = load_packs(policies) if detect else []
     categories = [p.id for p in packs if p.pack.mode == "active"]
     summary = ScanSummary(inputs=list(inputs), per_category={c: 0 for c in categories}, out=out)
+    if media is None and detect:
+        from .extract.settings import MediaSettings, default_cache_path
+
+        media = MediaSettings(cache_path=default_cache_path(db), banks_db=db)
     store = None
     if db is not None:
         from .store import Store
@@ -247,7 +290,7 @@ def run_scan(
     start = time.perf_counter()
     failed = True
     try:
-        for source, res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None)):
+        for source, res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None, media, workers)):
             n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
@@ -275,6 +318,10 @@ def run_scan(
                     store.save_quarantine(summary.run_id, ordered_bad)
             if store is not None and res.stored:
                 store.save_results(summary.run_id, [res.stored[i] for i in sorted(res.stored)])
+                if res.evidence:
+                    from .extract.banks import save_evidence
+
+                    save_evidence(store, [row for i in sorted(res.evidence) if i in res.stored for row in res.evidence[i]])
             if on_progress is not None:
                 on_progress(n)
         failed = False

@@ -6,6 +6,7 @@ original text at the finding offsets, never by inserting markup into it.
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ LABELS = {
         "evidence": "Evidence", "quarantine": "Quarantined records", "line": "line", "reason": "reason",
         "inputs": "Inputs", "packs": "Policy packs", "generated": "Generated", "severity": "severity",
         "action": "suggested action", "category": "category", "of": "of",
+        "media": "In the post's media", "at": "at",
     },
     "vi": {
         "title": "Báo cáo quét trustwatch", "scan": "Lượt quét", "read": "bản ghi đã đọc", "ok": "kết quả hợp lệ",
@@ -34,6 +36,7 @@ LABELS = {
         "evidence": "Bằng chứng", "quarantine": "Bản ghi bị cách ly", "line": "dòng", "reason": "lý do",
         "inputs": "Đầu vào", "packs": "Bộ chính sách", "generated": "Tạo lúc", "severity": "mức độ",
         "action": "hành động đề xuất", "category": "hạng mục", "of": "trên",
+        "media": "Trong ảnh, âm thanh, video của bài", "at": "lúc",
     },
 }
 
@@ -58,6 +61,33 @@ def highlight(text: str, findings: list[dict[str, Any]], source: str = "text") -
     return pieces
 
 
+def _media_evidence(store: Any, post: dict[str, Any], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For findings in a post's media: the image or frame (a small JPEG, inlined) and the text line
+    or transcript segment with the evidence highlighted, from the store's media_evidence table."""
+    sources = list(dict.fromkeys(f["source"] for f in findings if ":" in f["source"]))
+    if not sources:
+        return []
+    from .extract.banks import load_evidence
+
+    rows = load_evidence(store, post.get("platform"), post["id"])
+    out = []
+    for src in sources:
+        ev = rows.get(src)
+        if ev is None:
+            continue
+        thumb = ev.get("thumbnail")
+        out.append(
+            {
+                "source": src,
+                "path": ev["media_path"],
+                "t": ev.get("t"),
+                "pieces": highlight(ev.get("text") or "", findings, src),
+                "img": "data:image/jpeg;base64," + base64.b64encode(thumb).decode() if thumb else None,
+            }
+        )
+    return out
+
+
 def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_category: int = 10) -> str:
     from .store import Store
 
@@ -73,8 +103,11 @@ def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_c
         examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in store.iter_results(run_id, flagged_only=True):
             for cat, hit in row["result"]["categories"].items():
-                if hit and len(examples[cat]) < per_category:
-                    fs = [f for f in row["result"]["findings"] if f["category"] == cat]
+                fs = [f for f in row["result"]["findings"] if f["category"] == cat] if hit else []
+                # Posts flagged from their media are shown past the limit (a few), since their
+                # evidence is the kind a reviewer cannot see in the text.
+                in_media = any(":" in f["source"] for f in fs)
+                if hit and (len(examples[cat]) < per_category or (in_media and len(examples[cat]) < per_category + 5)):
                     examples[cat].append(
                         {
                             "post": row["post"],
@@ -83,6 +116,7 @@ def write_report(db: str, scan_id: int | None, out: str, lang: str = "en", per_c
                             "title_pieces": highlight(row["post"].get("title") or "", fs, "title"),
                             "other": [f for f in fs if f["source"] not in ("text", "title")],
                             "findings": fs,
+                            "media": _media_evidence(store, row["post"], fs),
                         }
                     )
         quarantine = store.quarantine(run_id)

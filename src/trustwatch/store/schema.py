@@ -201,3 +201,6 @@ class QuarantineRow(Base):
 
 
 metadata = Base.metadata
+
+# Feature areas' tables (same Base, so the metadata and the drift test know them).
+from . import schema_media  # noqa: F401
