@@ -215,3 +215,8 @@ def set_shared_embedder(embedder: Embedder | None) -> None:
     """Replace the process-wide embedder (tests and benchmarks choose their cache this way)."""
     global _SHARED
     _SHARED = embedder
+
+
+def embedder_stats() -> dict[str, float]:
+    """This process's embedding counters (empty before the first embedding)."""
+    return dict(_SHARED.stats) if _SHARED is not None else {}

@@ -72,7 +72,7 @@ class Detector:
         self._uncertain_only = [types[name].only_when_uncertain for name in names]
         # Posts that reached each costly (cost >= 10) signal type's stages; the scan reports the share.
         self._counted = [types[name].cost >= 10 for name in names]
-        self.stage_posts: dict[str, int] = {}
+        self.stage_posts: dict[str, int] = {n: 0 for n, counted in zip(names, self._counted, strict=True) if counted}
         for name, refs in zip(names, plan, strict=True):
             refs_by_pack: dict[str, set[int]] = defaultdict(set)
             for ref in refs:
