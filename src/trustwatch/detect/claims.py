@@ -116,6 +116,8 @@ def parse_claims(path: str) -> tuple[list[Claim], list[str]]:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        if len(row) < len(header) and all(col[c] < len(row) for c in REQUIRED):
+            row = row + [""] * (len(header) - len(row))  # optional trailing columns left out
         if len(row) != len(header):
             problems.append(f"{path} line {line}: the row has {len(row)} fields where the header has {len(header)}, so it was skipped; quote fields that contain commas.")
             continue
