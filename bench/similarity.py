@@ -97,17 +97,32 @@ def scan(inp: Path, out: Path, policies: list[str] | None, workers: int) -> dict
 
 
 def share_on(path: Path, packs: Path) -> dict:
+    """Share of labeled posts reaching the stage, and precision/recall with the signal off and on."""
     from trustwatch.detect import Detector
-    from trustwatch.policy import load_packs
+    from trustwatch.evaluate import evaluate
+    from trustwatch.ingest import parse_unit, read_units
+    from trustwatch.models import Post
 
-    det = Detector(load_packs([str(packs)]))
+    det = Detector(load_packs_for(packs))
     n = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            det.detect_text(json.loads(line).get("text") or "")
+    for unit in read_units(str(path)):
+        post = parse_unit(unit)
+        if isinstance(post, Post):
+            det.detect(post)
             n += 1
     reached = det.stage_posts.get("similarity", 0)
-    return {"posts": n, "reached_similarity": reached, "share_reaching": round(reached / n, 4)}
+    quality = {}
+    for mode, policies in (("off", None), ("on", [str(packs)])):
+        res = evaluate(str(path), policies)
+        quality[mode] = {"macro_f1": res["macro_f1"], **{c: {"precision": round(m["precision"], 3), "recall": round(m["recall"], 3)}
+                                                         for c, m in res["per_class"].items()}}
+    return {"posts": n, "reached_similarity": reached, "share_reaching": round(reached / n, 4), "quality": quality}
+
+
+def load_packs_for(packs: Path) -> list:
+    from trustwatch.policy import load_packs
+
+    return load_packs([str(packs)])
 
 
 def main() -> None:
@@ -138,7 +153,12 @@ def main() -> None:
     labeled = {name: share_on(REPO / rel, packs) for name, rel in
                (("examples", "examples/posts.jsonl"), ("holdout", "tests/data/holdout_posts.jsonl"))}
     for name, r in labeled.items():
-        print(f"{name}: {r['reached_similarity']} of {r['posts']} posts reach the similarity stage ({100 * r['share_reaching']:.1f}%)")
+        q = r["quality"]
+        print(f"{name}: {r['reached_similarity']} of {r['posts']} posts reach the similarity stage ({100 * r['share_reaching']:.1f}%); "
+              f"macro-F1 off {q['off']['macro_f1']:.3f}, on {q['on']['macro_f1']:.3f}")
+        for cat in GROUPS:
+            print(f"    {cat:22s} P/R off {q['off'][cat]['precision']:.3f}/{q['off'][cat]['recall']:.3f}  "
+                  f"on {q['on'][cat]['precision']:.3f}/{q['on'][cat]['recall']:.3f}")
 
     report = {
         "n": args.n, "workers": args.workers, "date": time.strftime("%Y-%m-%d"),

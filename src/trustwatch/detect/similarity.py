@@ -133,7 +133,7 @@ def _dedupe(texts: list[str]) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
-POSITIVE, COUNTER, NEUTRAL = 1, -1, 0
+POSITIVE, COUNTER, NEUTRAL, OTHER = 1, -1, 0, 2
 
 
 def post_text(doc: Document) -> tuple[str, str] | None:
@@ -153,17 +153,22 @@ class _SimilarityMatcher(Matcher):
 
     def _build(self) -> dict[int, tuple[np.ndarray, np.ndarray, list[str]]]:
         # Embedded on first use, not at load: `policy check` and scans that never reach this stage
-        # do not pay for the model.
+        # do not pay for the model. Each signal's references: its examples, its counter-examples,
+        # the examples of the other packs' similarity signals (a scam is not a fortune-telling offer;
+        # without them every harmful ad looks closest to whichever examples it is compared with) and
+        # the everyday posts.
         embedder = shared_embedder()
         index = {}
         for i, ref in self.refs.items():
             cfg: SimilarityConfig = ref.config
-            texts = cfg.all_examples + cfg.all_counter_examples + (list(BACKGROUND) if cfg.background else [])
-            labels = np.array(
-                [POSITIVE] * len(cfg.all_examples)
-                + [COUNTER] * len(cfg.all_counter_examples)
-                + [NEUTRAL] * (len(texts) - len(cfg.all_examples) - len(cfg.all_counter_examples))
-            )
+            own = cfg.all_examples
+            counter = cfg.all_counter_examples
+            others = list(dict.fromkeys(
+                t for r in self.refs.values() if r.pack_id != ref.pack_id for t in r.config.all_examples if t not in own
+            ))
+            neutral = list(BACKGROUND) if cfg.background else []
+            texts = own + counter + others + neutral
+            labels = np.array([POSITIVE] * len(own) + [COUNTER] * len(counter) + [OTHER] * len(others) + [NEUTRAL] * len(neutral))
             index[i] = (embedder.embed(texts), labels, texts)
         return index
 
