@@ -208,3 +208,8 @@ def test_other_packs_examples_vote_against_a_pack(tmp_path: Path) -> None:
         got = {c for c, hit in semantic.detect_text(post["text"])["categories"].items() if hit}
         assert got == set(post["labels"]), (post["text"], got)
     assert semantic.stage_posts["similarity"] > before + 10  # most of them did reach the stage
+
+
+def test_odd_text_embeds_without_error(embedder: Embedder) -> None:
+    vecs = embedder.embed(["lone surrogate \ud800 here", "nul \x00 inside", "x" * 200_000, "🔮" * 50])
+    assert vecs.shape == (4, 384) and np.isfinite(vecs).all()

@@ -163,7 +163,8 @@ class Embedder:
             todo = list(missing)
             started = time.perf_counter()
             model = self._load()
-            vecs = model.query([texts[missing[k][0]][:MAX_CHARS] for k in todo]) if len(todo) > 1 else model.query(texts[missing[todo[0]][0]][:MAX_CHARS])[None, :]
+            batch = [_clean(texts[missing[k][0]]) for k in todo]
+            vecs = model.query(batch) if len(batch) > 1 else model.query(batch[0])[None, :]
             # The cache stores float16; use the same rounding now, so a cached vector scores the
             # same as a fresh one and results do not depend on what was cached.
             vecs = np.asarray(vecs, dtype=np.float16).astype(np.float32)
@@ -194,6 +195,12 @@ class Embedder:
             except sqlite3.Error:
                 pass
             self.cache = None
+
+
+def _clean(text: str) -> str:
+    """What the model reads: the opening of the text, as valid UTF-8 without NUL (the C engine takes a
+    NUL-terminated UTF-8 string; a lone surrogate would not even encode)."""
+    return text[:MAX_CHARS].replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
 
 
 def _warn(message: str) -> None:
