@@ -11,6 +11,9 @@ and scan throughput with similarity signals on vs. off (the baseline, in the sam
      on-cold    the same packs plus a similarity signal each (their own examples and counter-examples,
                 `pack_examples: true`) in the group the lexicon fills, with an empty embedding cache
      on-warm    the same scan again: every embedding is in the cache file
+     claims     the default packs plus `--claims examples/claims.csv` (known false claims), on the
+                same stream with a claim restatement appended to 1% of the posts; "reached" counts
+                posts past the keyword prefilter, into the claims stage
      off-again  the baseline once more, to show how much the machine's load moved during the run
    and the share of posts that reached the similarity stage in each.
 3. the same share on the labeled example posts (examples/posts.jsonl and the holdout), which look
@@ -40,6 +43,31 @@ import synth
 
 # The group of each default pack that a similarity signal joins: the one its lexicon of topic terms fills.
 GROUPS = {"superstition_service": "topic", "scam": "lure", "gambling": "topic", "undisclosed_ad": "endorse"}
+
+
+# Restatements of claims in examples/claims.csv, some in the other language, for the claims mode.
+RESTATEMENTS = [
+    "Mỗi sáng uống một ly nước chanh ấm là khỏi bệnh ung thư, bác sĩ giấu điều này",
+    "5G towers are spreading the virus and making people sick",
+    "Từ tháng sau Zalo bắt đầu tính phí, chuyển tin này cho 10 người bạn để được miễn phí",
+    "Bill Gates tặng 5000 đô cho mỗi người chia sẻ bài này, share ngay kẻo lỡ",
+    "Tin nóng: tháng sau nhà nước đổi tiền, tiền cũ sẽ không còn giá trị",
+    "Boiled male papaya leaves cure stage 4 cancer, my aunt was healed",
+]
+
+
+def with_restatements(src: Path, dst: Path, every: int = 100) -> int:
+    """The synthetic stream with a claim restatement appended to one post in `every`."""
+    n = 0
+    with src.open("rb") as f, dst.open("wb") as out:
+        for i, line in enumerate(f):
+            if i % every == 0:
+                rec = json.loads(line)
+                rec["text"] += ". " + RESTATEMENTS[(i // every) % len(RESTATEMENTS)]
+                line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+                n += 1
+            out.write(line)
+    return n
 
 
 def semantic_packs(folder: Path) -> Path:
@@ -86,13 +114,16 @@ def scan(inp: Path, out: Path, policies: list[str] | None, workers: int) -> dict
 
     s = run_scan([str(inp)], policies=policies, out=str(out), workers=workers)
     d = s.as_dict()
-    stage = d.get("stages", {}).get("similarity", {"posts": 0, "share": 0.0})
+    claims_flagged = d["per_category"].get("known_false_claim")
+    stages = d.get("stages", {})
+    stage = stages.get("similarity") or stages.get("claims") or {"posts": 0, "share": 0.0}
     emb = d.get("embeddings", {})
     return {
         "posts_per_s": d["posts_per_s"], "seconds": d["seconds"], "flagged": d["flagged"], "records": d["records_read"],
         "reached_similarity": stage["posts"], "share_reaching": stage["share"],
         "embedded": int(emb.get("embedded", 0)), "cache_hits": int(emb.get("memory_hits", 0) + emb.get("disk_hits", 0)),
         "embed_seconds": emb.get("embed_seconds", 0.0),
+        **({"known_false_claim": claims_flagged} if claims_flagged is not None else {}),
     }
 
 
@@ -130,28 +161,44 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--embed", type=int, default=200)
+    ap.add_argument("--modes", default="off,on-cold,on-warm,claims,off-again",
+                    help="comma-separated subset of the scan modes (off and off-again are the baseline)")
+    ap.add_argument("--skip-labeled", action="store_true", help="skip the labeled-posts part")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tw-sim-bench-"))
     os.environ["TRUSTWATCH_EMBED_CACHE"] = str(work / "scan-cache.sqlite")  # workers inherit it
     os.environ.setdefault("TRUSTWATCH_EMBED_THREADS", "1")
 
-    emb = bench_embeddings(args.embed, work)
-    print(f"embeddings: {emb['model_per_s']} texts/s through the model (1 thread, {emb['mean_chars']} chars on average), "
-          f"{emb['memory_cache_per_s']:,}/s from memory, {emb['disk_cache_per_s']:,}/s from the cache file")
+    emb = bench_embeddings(args.embed, work) if args.embed else {"texts": 0}
+    if args.embed:
+        print(f"embeddings: {emb['model_per_s']} texts/s through the model (1 thread, {emb['mean_chars']} chars on average), "
+              f"{emb['memory_cache_per_s']:,}/s from memory, {emb['disk_cache_per_s']:,}/s from the cache file")
 
     inp = work / "posts.jsonl"
     synth.write(str(inp), args.n)
     packs = semantic_packs(work / "packs")
     modes = {}
-    runs = (("off", None), ("on-cold", [str(packs)]), ("on-warm", [str(packs)]), ("off-again", None))
+    from trustwatch.policy import default_pack_paths
+
+    with_claims = [str(p) for p in default_pack_paths()] + [str(REPO / "examples" / "claims.csv")]
+    runs = (("off", None), ("on-cold", [str(packs)]), ("on-warm", [str(packs)]), ("claims", with_claims), ("off-again", None))
+    wanted = set(args.modes.split(","))
+    if not wanted & {"off", "off-again"}:
+        raise SystemExit("the baseline (off) must run in the same run; add it to --modes")
     for name, policies in runs:
-        modes[name] = scan(inp, work / f"{name}.jsonl", policies, args.workers)
+        if name not in wanted:
+            continue
+        source = inp
+        if name == "claims":
+            source = work / "posts-claims.jsonl"
+            with_restatements(inp, source)
+        modes[name] = scan(source, work / f"{name}.jsonl", policies, args.workers)
         r = modes[name]
         print(f"{name:8s} {r['posts_per_s']:>9,.0f} posts/s  {r['seconds']:>7.1f} s  flagged {r['flagged']:,}  "
-              f"reached similarity {r['reached_similarity']:,} ({100 * r['share_reaching']:.2f}%)  "
+              f"reached semantic stage {r['reached_similarity']:,} ({100 * r['share_reaching']:.2f}%)  "
               f"embedded {r['embedded']:,}  cache hits {r['cache_hits']:,}")
-    labeled = {name: share_on(REPO / rel, packs) for name, rel in
-               (("examples", "examples/posts.jsonl"), ("holdout", "tests/data/holdout_posts.jsonl"))}
+    labeled = {} if args.skip_labeled else {name: share_on(REPO / rel, packs) for name, rel in
+                                            (("examples", "examples/posts.jsonl"), ("holdout", "tests/data/holdout_posts.jsonl"))}
     for name, r in labeled.items():
         q = r["quality"]
         print(f"{name}: {r['reached_similarity']} of {r['posts']} posts reach the similarity stage ({100 * r['share_reaching']:.1f}%); "
@@ -165,13 +212,14 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "embeddings": emb, "scans": modes, "labeled_share": labeled,
     }
-    print("\n| mode | posts/s | × off (mean of both) | reached similarity | embedded | cache hits |\n|---|---:|---:|---:|---:|---:|")
-    base = (modes["off"]["posts_per_s"] + modes["off-again"]["posts_per_s"]) / 2
+    print("\n| mode | posts/s | × off (mean of both) | reached the semantic stage | embedded | cache hits |\n|---|---:|---:|---:|---:|---:|")
+    baseline = [modes[m]["posts_per_s"] for m in ("off", "off-again") if m in modes]
+    base = sum(baseline) / len(baseline)
     for name, r in modes.items():
         print(f"| {name} | {r['posts_per_s']:,.0f} | {r['posts_per_s'] / base:.2f} | {r['reached_similarity']:,} "
               f"({100 * r['share_reaching']:.2f}%) | {r['embedded']:,} | {r['cache_hits']:,} |")
     (HERE / "out").mkdir(exist_ok=True)
-    (HERE / "out" / "similarity.json").write_text(json.dumps(report, indent=2))
+    (HERE / "out" / f"similarity{'' if wanted >= {'on-cold', 'on-warm'} else '-' + '-'.join(sorted(wanted))}.json").write_text(json.dumps(report, indent=2))
     for f in sorted(work.rglob("*"), reverse=True):
         f.unlink() if f.is_file() else f.rmdir()
     work.rmdir()

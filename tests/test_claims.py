@@ -158,3 +158,17 @@ def test_scan_with_claims_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert check.returncode == 0 and "13 false claims" in check.stdout and "ftp://nowhere" in check.stderr
     missing = run_cli("claims", "check", str(tmp_path / "none.csv"))
     assert missing.returncode == 2 and missing.stderr.strip().startswith("error: The claims file") and "Traceback" not in missing.stderr
+
+
+def test_claim_inside_a_long_post_is_found_and_its_sentence_is_the_evidence(detector: Detector) -> None:
+    claim_sentence = "Mỗi sáng uống một ly nước chanh ấm là khỏi bệnh ung thư, bác sĩ giấu điều này."
+    text = (
+        "Hôm nay trời đẹp quá, cả nhà mình về quê thăm ông bà và ăn một bữa cơm thật ngon. "
+        "Chiều đi dạo quanh hồ, gió mát, chụp được mấy tấm ảnh đẹp gửi mọi người xem nhé! "
+        + claim_sentence
+        + " Cuối tuần này mình lại đi làm, mong mọi việc suôn sẻ."
+    )
+    result = detector.detect_text(text)
+    (finding,) = result["findings"]
+    assert finding["claim"]["text"] == LEMON_VI[0]
+    assert finding["excerpt"] == claim_sentence == text[finding["start"] : finding["end"]]

@@ -158,6 +158,8 @@ def parse_claims(path: str) -> tuple[list[Claim], list[str]]:
     return claims, problems
 
 
+# A sentence: text up to and including its closing punctuation (or a line break).
+_SENTENCE = re.compile(r"[^.!?…\n]+[.!?…]*")
 _VI_LETTERS = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 
@@ -268,7 +270,8 @@ class _ClaimsMatcher(Matcher):
         if self._vectors is None:
             self._embed_claims()
         assert self._vectors is not None and self._base is not None
-        vec = shared_embedder().embed([text])[0]
+        start, end = self._window(text, cands)
+        vec = shared_embedder().embed([text[start:end]])[0]
         idx = np.array(cands)
         cos = self._vectors[idx] @ vec
         base = self._base[guess_language(text)][idx]
@@ -288,7 +291,26 @@ class _ClaimsMatcher(Matcher):
             }
         }
         detail = f"restates the claim “{claim.text}”, rated {claim.verdict} by {claim.source_url} (similarity {score[best]:.2f})"
-        return [Hit(ref, f"claim:{claim.line}", source, "plain", 0, len(text), self.weight[ref], detail, data)]
+        return [Hit(ref, f"claim:{claim.line}", source, "plain", start, end, self.weight[ref], detail, data)]
+
+    def _window(self, text: str, cands: list[int]) -> tuple[int, int]:
+        """The span of `text` from the first to the last sentence holding a keyword of a candidate
+        claim: a claim made in one sentence of a long post is embedded (and shown) on its own, not
+        diluted by the rest of the post."""
+        forms = {f" {form} " for j in cands for alts in self.entries[j][1].groups for form in alts}
+        spans = []
+        for m in _SENTENCE.finditer(text):
+            folded = f" {fold(m.group())} "
+            if any(form in folded for form in forms):
+                spans.append(m.span())
+        if not spans:
+            return 0, len(text)
+        start, end = spans[0][0], spans[-1][1]
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end
 
 
 class ClaimsSignal(SignalType):
