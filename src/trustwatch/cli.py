@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_semantic import ClaimsOpt, claims_app, stage_rows, with_claims
 from .errors import TrustwatchError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 from .cli_media import media_app, media_settings
+app.add_typer(claims_app, name="claims")
 
 app.add_typer(media_app, name="media")
 
@@ -64,6 +66,7 @@ def scan(
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the database.")] = False,
     asr_model: Annotated[str | None, typer.Option("--asr-model", help="faster-whisper model folder (default: the installed Whisper base).")] = None,
     no_media: Annotated[bool, typer.Option("--no-media", help="Scan text only; ignore images, audio and video.")] = False,
+    claims: ClaimsOpt = None,
 ) -> None:
     """Scan posts and write one result line per record.
 
@@ -73,6 +76,7 @@ def scan(
 
     from .pipeline import run_scan
 
+    policy = with_claims(policy, claims)
     with Progress(
         TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
@@ -99,6 +103,8 @@ def scan(
     table.add_row("flagged", f"{summary.flagged:,}")
     for cat, n in summary.per_category.items():
         table.add_row(f"  {cat}", f"{n:,}")
+    for row in stage_rows(summary):
+        table.add_row(*row)
     table.add_row("posts/s", f"{summary.posts_per_s:,.0f}")
     console.print(table)
     if summary.out and summary.out != "-":

@@ -42,6 +42,9 @@ class ScanSummary:
     run_id: int | None = None
     out: str | None = None
     quarantine_file: str | None = None
+    # Posts that reached each costly signal stage (similarity, claims, …) and embedding counters.
+    stages: dict[str, int] = field(default_factory=dict)
+    embeddings: dict[str, float] = field(default_factory=dict)
 
     @property
     def posts_per_s(self) -> float:
@@ -56,7 +59,18 @@ class ScanSummary:
             "per_category": dict(self.per_category),
             "seconds": round(self.seconds, 3),
             "posts_per_s": round(self.posts_per_s, 1),
+            **self.stage_report(),
         }
+
+    def stage_report(self) -> dict[str, Any]:
+        """Share of posts that reached each costly stage, and embedding work (empty when none ran)."""
+        out: dict[str, Any] = {}
+        if self.stages:
+            n = max(self.results_ok, 1)
+            out["stages"] = {k: {"posts": int(v), "share": round(v / n, 5)} for k, v in sorted(self.stages.items())}
+        if self.embeddings:
+            out["embeddings"] = {k: round(v, 3) for k, v in sorted(self.embeddings.items())}
+        return out
 
 
 @dataclass(slots=True)
@@ -74,6 +88,7 @@ class BatchResult:
     flagged: dict[int, tuple[str, ...]]
     stored: dict[int, tuple[Post, dict[str, Any]]]
     evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # media findings, for the report
+    counters: dict[str, float] = field(default_factory=dict)  # stage reach and embedding work in this batch
 
     def line(self, i: int) -> bytes:
         return self.blob[self.ends[i - 1] if i else 0 : self.ends[i] - 1]
@@ -157,6 +172,7 @@ def _process_batch(batch: Batch) -> BatchResult:
     stored: dict[int, tuple[Post, dict[str, Any]]] = {}
     evidence: dict[int, list[dict[str, Any]]] = {}
     detector = _DETECTOR
+    before = _counters(detector)
     for i, unit in enumerate(records):
         source = unit.source
         line_numbers.append(unit.line)
@@ -190,7 +206,9 @@ def _process_batch(batch: Batch) -> BatchResult:
         pos += len(ln) + 1
         ends.append(pos)
     blob = b"\n".join(lines) + b"\n" if lines else b""
-    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored, evidence)
+    after = _counters(detector)
+    counters = {k: v - before.get(k, 0) for k, v in after.items()}
+    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored, evidence, counters)
 
 
 def _scan_media(detector: Detector, post: Post, source: str, i: int, evidence: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -216,6 +234,16 @@ def _load_banks(db: str | None) -> list[Any]:
 
     with Store.open(db) as store:
         return load_banks(store)
+
+
+def _counters(detector: Detector | None) -> dict[str, float]:
+    if detector is None or not detector.stage_posts:
+        return {}
+    out: dict[str, float] = {f"stage:{k}": v for k, v in detector.stage_posts.items()}
+    from .detect.embed import embedder_stats
+
+    out.update({f"embed:{k}": v for k, v in embedder_stats().items()})
+    return out
 
 
 def _batches(inputs: list[str], size: int) -> Iterator[tuple[str, Batch]]:
@@ -304,6 +332,10 @@ def run_scan(
             summary.quarantined += len(bad)
             summary.results_ok += n - len(bad)
             summary.flagged += len(res.flagged)
+            for k, v in res.counters.items():
+                kind, _, name = k.partition(":")
+                bucket = summary.stages if kind == "stage" else summary.embeddings
+                bucket[name] = bucket.get(name, 0) + v
             for cats in res.flagged.values():
                 for c in cats:
                     summary.per_category[c] += 1

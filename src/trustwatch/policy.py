@@ -295,7 +295,8 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
             errors.append(f"{path}:signals[{i}].type: unknown signal type {spec.type!r}; use one of {sorted(types)}")
             continue
         try:
-            signals.append(st.config_model.model_validate(spec.model_dump()))
+            context = {"pack_path": path, "pack": data}
+            signals.append(st.config_model.model_validate(spec.model_dump(), context=context))
         except ValidationError as exc:
             errors.extend(format_validation_error(path, exc, ("signals", i)))
     require: Expr = ("group", "_")
@@ -337,7 +338,12 @@ def load_packs(paths: list[str | Path] | None = None) -> list[LoadedPack]:
     seen: dict[str, str] = {}
     for f in files:
         try:
-            lp = load_pack(f)
+            if f.suffix.lower() == ".csv":  # a claims file: the built-in known_false_claim pack over it
+                from .detect.claims import claims_pack_yaml
+
+                lp = load_pack(f, text=claims_pack_yaml(str(f)))
+            else:
+                lp = load_pack(f)
         except PolicyError as exc:
             errors.extend(exc.errors)
             continue

@@ -48,6 +48,7 @@ class Hit(NamedTuple):
     end: int
     weight: float
     detail: str
+    data: dict[str, Any] | None = None  # structured evidence copied into the finding (a matched claim)
 
 
 class Matcher(ABC):
@@ -68,6 +69,9 @@ class SignalType(ABC):
     name: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
     cost: ClassVar[int] = 10
+    # True for a signal so costly that it runs only where the cheaper ones left the outcome open: a
+    # pack already certain to be flagged skips it too (its score is then a lower bound).
+    only_when_uncertain: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

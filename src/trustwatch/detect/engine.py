@@ -68,6 +68,11 @@ class Detector:
                     plan.append(part)
                     names.append(name)
         self.stages: list[tuple[Matcher, dict[str, frozenset[int]]]] = []
+        self.stage_names = names
+        self._uncertain_only = [types[name].only_when_uncertain for name in names]
+        # Posts that reached each costly (cost >= 10) signal type's stages; the scan reports the share.
+        self._counted = [types[name].cost >= 10 for name in names]
+        self.stage_posts: dict[str, int] = {n: 0 for n, counted in zip(names, self._counted, strict=True) if counted}
         for name, refs in zip(names, plan, strict=True):
             refs_by_pack: dict[str, set[int]] = defaultdict(set)
             for ref in refs:
@@ -85,6 +90,8 @@ class Detector:
         # Most posts match nothing for most packs; their bounds and scores are then constants.
         self._value = {p.id: compile_expr(p.require)[0] for p in packs}
         self._upper = {p.id: compile_expr(p.require)[1] for p in packs}
+        # The lower bound: open groups under `not` may still rise to 1 (1 - the upper bound of `not e`).
+        self._upper_not = {p.id: compile_expr(("not", p.require))[1] for p in packs}
         self._empty_score = {p.id: round(max(0.0, min(1.0, self._value[p.id]({}, frozenset()))), 4) for p in packs}
         self._empty_reachable = [
             {p.id: self._upper[p.id]({}, og.get(p.id, frozenset())) >= p.pack.threshold for p in packs}
@@ -130,11 +137,27 @@ class Detector:
             group_scores.setdefault(pack_id, {})[group] = 1.0 - miss
         return group_scores
 
+    def _uncertain(self, k: int, only: set[int], group_scores: dict[str, dict[str, float]]) -> set[int]:
+        """Drop from `only` the packs already certain to be flagged whatever stage k and later find."""
+        open_groups = self._open_groups[k]
+        keep: set[int] = set()
+        for pack_id, refs, threshold, _, _, _ in self._stage_plan[k]:
+            if only.isdisjoint(refs):
+                continue
+            gs = group_scores.get(pack_id)
+            if gs is not None and 1.0 - self._upper_not[pack_id](gs, open_groups.get(pack_id, _NONE)) >= threshold:
+                continue
+            keep |= refs & only
+        return keep
+
     def detect_document(self, doc: Document) -> dict[str, Any]:
         hits: list[Hit] = []
         group_scores: dict[str, dict[str, float]] = {}
+        reached: set[str] | None = None
         for k, (matcher, _) in enumerate(self.stages):
             if k == 0:
+                if self._counted[0]:
+                    reached = {self.stage_names[0]}
                 hits.extend(matcher.match(doc))
             else:
                 # Run this costlier stage only for packs that could still reach their threshold.
@@ -168,14 +191,21 @@ class Detector:
                             groups = rising.get(pack_id)
                             if groups and upper(group_scores.get(pack_id, _EMPTY), later.get(pack_id, _NONE) | groups) >= threshold:
                                 only |= refs
+                    if only and self._uncertain_only[k]:
+                        only = self._uncertain(k, only, group_scores)
                 if not only:
                     continue
+                if self._counted[k]:
+                    reached = (reached or set()) | {self.stage_names[k]}
                 new = matcher.match(doc, frozenset(only))
                 if not new:
                     continue
                 hits.extend(new)
             if hits:
                 group_scores = self._group_scores(hits)
+        if reached:
+            for name in reached:
+                self.stage_posts[name] = self.stage_posts.get(name, 0) + 1
         categories: dict[str, bool] = {}
         scores: dict[str, float] = {}
         shadow: dict[str, float] = {}
@@ -219,8 +249,7 @@ class Detector:
                         f"{pack.id} v{pack.pack.version}: {pack.pack.title}"
                     )
                     self._explained[(h.ref, h.detail, h.weight)] = explanation
-                findings.append(
-                    {
+                finding = {
                         "category": ref.pack_id,
                         "signal": self.ref_type[h.ref],
                         "score": round(h.weight, 4),
@@ -229,8 +258,10 @@ class Detector:
                         "end": end,
                         "excerpt": norms[h.source].original[start:end],
                         "explanation": explanation,
-                    }
-                )
+                }
+                if h.data:
+                    finding.update(h.data)
+                findings.append(finding)
         result: dict[str, Any] = {
             "flagged": bool(flagged_ids),
             "categories": categories,

@@ -10,10 +10,12 @@ from .base import SignalType
 
 
 def _builtin() -> list[type[SignalType]]:
+    from .claims import ClaimsSignal
     from .lexicon import LexiconSignal
     from .pattern import PatternSignal
+    from .similarity import SimilaritySignal
 
-    return [LexiconSignal, PatternSignal]
+    return [LexiconSignal, PatternSignal, SimilaritySignal, ClaimsSignal]
 
 
 @cache
