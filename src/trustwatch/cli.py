@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+from .cli_sources import sources_app
+
+app.add_typer(sources_app, name="sources")
 
 err = Console(stderr=True)
 DEFAULT_DB = "./trustwatch.db"
@@ -59,6 +62,7 @@ def scan(
     quarantine: Annotated[str | None, typer.Option(help="Where bad records go (default: beside --out).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write to the database.")] = False,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Store posts without updating the near-duplicate index (`trustwatch sources index` catches up).")] = False,
 ) -> None:
     """Scan posts and write one result line per record.
 
@@ -83,7 +87,7 @@ def scan(
 
         summary = run_scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
-            db=None if no_store else db, workers=workers, on_progress=tick,
+            db=None if no_store else db, workers=workers, on_progress=tick, index_sources=not no_index,
         )
     console = err if out == "-" else Console()
     table = Table(title="trustwatch scan", show_header=False)

@@ -210,6 +210,7 @@ def run_scan(
     batch_size: int = BATCH,
     on_progress: Callable[[int], None] | None = None,
     id_memory: int = DEFAULT_LIMIT,
+    index_sources: bool = True,
 ) -> ScanSummary:
     """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only)."""
     check_inputs(inputs)
@@ -217,10 +218,15 @@ def run_scan(
     categories = [p.id for p in packs if p.pack.mode == "active"]
     summary = ScanSummary(inputs=list(inputs), per_category={c: 0 for c in categories}, out=out)
     store = None
+    indexer = None
     if db is not None:
         from .store import Store
 
         store = Store.open(db)
+        if index_sources:  # near-duplicate clusters grow as posts are stored (trustwatch.dedupe)
+            from .dedupe import SourceIndex
+
+            indexer = SourceIndex(store)
         summary.run_id = store.begin_scan(
             list(inputs),
             [{"id": p.id, "version": p.pack.version, "sha256": p.sha256} for p in packs],
@@ -263,7 +269,10 @@ def run_scan(
                 if store is not None:
                     store.save_quarantine(summary.run_id, ordered_bad)
             if store is not None and res.stored:
-                store.save_results(summary.run_id, [res.stored[i] for i in sorted(res.stored)])
+                saved = [res.stored[i] for i in sorted(res.stored)]
+                store.save_results(summary.run_id, saved)
+                if indexer is not None:
+                    indexer.index_results(saved)
             if on_progress is not None:
                 on_progress(n)
         failed = False

@@ -201,3 +201,7 @@ class QuarantineRow(Base):
 
 
 metadata = Base.metadata
+
+# Feature areas keep their models in modules of their own; importing them here puts their tables
+# in `metadata`, which the migrations' drift test and Alembic compare against.
+from . import schema_sources  # noqa: F401
