@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -244,24 +245,34 @@ def run_store(path: Path, n: int, threshold: float) -> dict:
                                   "author": {"id": f"a:{i % 5000}"}, "metrics": {"views": i % 1000}}) + b"\n")
     db = str(tmp / "bench.db")
     t = time.perf_counter()
-    run_scan([str(posts)], db=db, detect=False, index_sources=False)
+    run_scan([str(posts)], db=db, index_sources=False)  # detection on: only then are posts stored
     scan_s = time.perf_counter() - t
     with Store.open(db) as store:
         index = SourceIndex(store, threshold=threshold)
         t = time.perf_counter()
+        cpu0 = _cpu()
         stats = index.index_pending(batch_size=2000)
         secs = time.perf_counter() - t
+        cpu = _cpu() - cpu0
         sizes = index.table_bytes()
     db_bytes = sum(p.stat().st_size for p in tmp.glob("bench.db*"))
+    shutil.rmtree(tmp, ignore_errors=True)
     return {
         "posts": n,
         "scan_store_seconds_untimed_part": round(scan_s, 1),
         "index_seconds": round(secs, 2),
         "index_us_per_post": round(secs / n * 1e6, 1),
-        "clusters_touched": stats.get("clusters"),
+        "index_cpu_us_per_post": round(cpu / n * 1e6, 1),
+        "indexed": stats.get("indexed"),
         "db_bytes_total": db_bytes,
         "index_table_bytes": sizes,
     }
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -279,12 +290,15 @@ def main() -> None:
     gen_s = time.perf_counter() - t
     params = LshParams.for_threshold(args.threshold)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu0 = _cpu()
     index, timing = run_memory(path, args.threshold, args.workers, args.chunk)
+    timing["cpu_seconds_all_processes"] = round(_cpu() - cpu0, 1)
+    load = os.getloadavg()[0]
     labels = index.labels()
     peak_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report = {
-        "machine": f"{os.cpu_count()} cores",
+        "machine": f"{os.cpu_count()} cores, load average {load:.1f} at the end of the timed run (shared machine)",
         "posts": args.n,
         "family_posts": int((family >= 0).sum()),
         "families": families,

@@ -69,7 +69,6 @@ def sources(
 
     store, index = _open(db)
     with store:
-        index.index_pending()  # posts stored with --no-index, or by an older version
         found = list_clusters(index, category, top, min_size, window, min_accounts)
     if as_json:
         _print_json(found)
@@ -87,7 +86,7 @@ def sources(
         )
     Console().print(table)
     if not found:
-        typer.echo("no clusters yet: scan posts with --db (or run `trustwatch sources index`).")
+        typer.echo("no clusters yet: scan posts with --db (after a scan with --no-index, run `trustwatch sources index`).")
     else:
         typer.echo("`trustwatch sources show CLUSTER` gives the spread tree, growth and burst evidence. "
                    "Review suggestions are for a person to decide; nothing is acted on automatically.")
@@ -181,7 +180,6 @@ def news(
 
     store, index = _open(db)
     with store:
-        index.index_pending()
         if articles:
             add_articles(index, articles)
         report = article_report(index, top)

@@ -279,3 +279,54 @@ def test_threshold_mismatch_and_cli(tmp_path: Path) -> None:
     hashes.write_text(f"platform,post_id,pdq\nfacebook,a1,{PDQ_A}\ninstagram,a5,{flip(PDQ_A, [3])}\n", encoding="utf-8")
     res = run_cli("sources", "images", str(hashes), "--db", db)
     assert res.returncode == 0 and "added 2 hashes, joined 1" in res.stdout
+
+
+def test_shingle_hashes_never_change() -> None:
+    """The index persists across versions: the same text must hash the same way forever."""
+    values, offsets = shingle_sets(["hello", "hello world", "Xem bói 0912 345 678 giá 500k", "", "🔮"])
+    assert offsets.tolist() == [0, 1, 2, 6, 6, 6]
+    assert values[:2].tolist() == [1066674433, 285637532]
+    # digits are masked, emoji and diacritics folded away: these are the same shingles
+    same, offs = shingle_sets(["Xem bói 0988111222 giá 300k", "XEM B🔮ÓI 0912 345 678 GIÁ 500K ✨"])
+    assert same[offs[0] : offs[1]].tolist() == same[offs[1] : offs[2]].tolist() == values[2:6].tolist()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://WWW.Example.com/a/b/?utm_source=fb&id=3&fbclid=xx#top", "example.com/a/b?id=3"),
+        ("http://example.com/a/b?id=3", "example.com/a/b?id=3"),
+        ("example.com:443/a", "example.com/a"),
+        ("https://m.facebook.com/story.php?story_fbid=1&id=2&mibextid=x", "facebook.com/story.php?id=2&story_fbid=1"),
+        ("bit.ly/abc?igshid=1", "bit.ly/abc"),
+        ("not a url", None),
+        ("", None),
+    ],
+)
+def test_links_are_normalized_without_the_network(given: str, expected: str | None) -> None:
+    from trustwatch.dedupe import normalize_url
+
+    assert normalize_url(given) == expected
+
+
+def test_minhash_estimates_jaccard_and_banding_meets_its_recall() -> None:
+    rng = np.random.default_rng(1)
+    params = LshParams.for_threshold(0.8)
+    assert params.candidate_probability(0.8) >= 0.99 and params.candidate_probability(0.3) < 0.05
+    hasher = MinHasher(params)
+    base = [f"w{i}" for i in rng.integers(0, 5000, 60)]
+    texts, truth = [], []
+    for edits in range(0, 30, 3):
+        v = list(base)
+        for j in rng.choice(60, edits, replace=False):
+            v[j] = f"x{j}"
+        texts.append(" ".join(v))
+    values, offsets = shingle_sets([" ".join(base), *texts])
+    sets = [set(values[offsets[i] : offsets[i + 1]].tolist()) for i in range(len(offsets) - 1)]
+    truth = [len(sets[0] & s) / len(sets[0] | s) for s in sets[1:]]
+    sigs = hasher.signatures(values, offsets)
+    est = [(sigs[0] == sigs[i]).mean() for i in range(1, len(sigs))]
+    assert max(abs(a - b) for a, b in zip(truth, est, strict=True)) < 0.2
+    assert abs(float(np.mean(np.array(truth) - np.array(est)))) < 0.06
+    with pytest.raises(ValueError, match="outside"):
+        LshParams.for_threshold(1.5)

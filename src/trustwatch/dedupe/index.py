@@ -184,8 +184,9 @@ class SourceIndex:
     def rebuild(self, threshold: float | None = None) -> dict[str, int]:
         """Forget the index (not the posts, image hashes or articles) and index every post again."""
         with self.store._write("clear the sources index") as conn:
-            for t in (article_posts_t, links_t, bands_t, sp_t, clusters_t, meta_t):
+            for t in (article_posts_t, links_t, bands_t, sp_t, clusters_t):
                 conn.execute(delete(t))
+            conn.execute(delete(meta_t).where(meta_t.c.key == "lsh"))
         self.params = self._load_params(threshold if threshold is not None else self.params.threshold)
         self.hasher = MinHasher(self.params)
         stats = self.index_pending()
@@ -221,7 +222,7 @@ class SourceIndex:
 
     def index_pending(self, batch_size: int = 2000) -> dict[str, int]:
         """Index every stored post not indexed yet, or whose content changed since (catch-up)."""
-        flags = self._latest_flags()
+        flags: dict[int, str] | None = None  # read once, and only when something is pending
         totals: dict[str, int] = defaultdict(int)
         last = 0
         p, pv, sp = posts_t.c, versions_t.c, sp_t.c
@@ -239,6 +240,8 @@ class SourceIndex:
                 rows = conn.execute(stmt).all()
             if not rows:
                 break
+            if flags is None:
+                flags = self._latest_flags()
             items = []
             for pk, plat, pid, version, metrics, created, pv_pk, text, title, raw in rows:
                 raw = raw if isinstance(raw, dict) else {}
@@ -254,7 +257,11 @@ class SourceIndex:
         return dict(totals)
 
     def _latest_flags(self) -> dict[int, str]:
-        """Flags of each post version from its latest scan result (only flagged ones are kept)."""
+        """Flags of each post version from its latest scan result (flagged versions only).
+
+        One pass over the scan results, made only when there are posts to catch up on: the scan
+        hook gets each post's flags from its result line instead.
+        """
         r = results_t.c
         out: dict[int, str] = {}
         with self.store._read("read scan flags") as conn:

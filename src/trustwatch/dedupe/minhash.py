@@ -52,14 +52,13 @@ def _word_ids(words: list[str]) -> list[int]:
     cache = _word_cache
     if len(cache) > _WORD_CACHE_MAX:
         cache.clear()
-    get = cache.get
-    out = []
-    for w in words:
-        h = get(w)
-        if h is None:
-            h = cache[w] = zlib.crc32(w.encode())
-        out.append(h)
-    return out
+    ids = list(map(cache.get, words))
+    if None in ids:
+        crc = zlib.crc32
+        for j, (w, h) in enumerate(zip(words, ids, strict=True)):
+            if h is None:
+                ids[j] = cache[w] = crc(w.encode())
+    return ids  # type: ignore[return-value]
 
 
 def shingle_sets(texts: Sequence[str], k: int = SHINGLE_WORDS) -> tuple[np.ndarray, np.ndarray]:
@@ -68,25 +67,24 @@ def shingle_sets(texts: Sequence[str], k: int = SHINGLE_WORDS) -> tuple[np.ndarr
     ``values[offsets[i]:offsets[i + 1]]`` are text i's distinct shingle hashes, sorted (uint32).
     A text shorter than k words is one shingle of all its words; a text with no word has none.
     """
-    ids: list[int] = []
-    owner: list[int] = []
-    first: list[int] = []  # 1 where a word starts a text: no shingle spans two texts
-    for i, text in enumerate(texts):
+    all_words: list[str] = []
+    counts: list[int] = []
+    extend, count = all_words.extend, counts.append
+    for text in texts:
         words = folded_words(text) if text else []
-        if not words:
-            continue
-        if len(words) < k:
+        if 0 < len(words) < k:
             words = [" ".join(words)]
-        wid = _word_ids(words)
-        ids.extend(wid)
-        owner.extend([i] * len(wid))
-        first.extend([1] + [0] * (len(wid) - 1))
+        extend(words)
+        count(len(words))
     n = len(texts)
-    if not ids:
+    if not all_words:
         return np.zeros(0, np.uint32), np.zeros(n + 1, np.int64)
-    w = np.asarray(ids, dtype=np.uint64)
-    own = np.asarray(owner, dtype=np.int64)
-    starts = np.asarray(first, dtype=bool)
+    w = np.asarray(_word_ids(all_words), dtype=np.uint64)
+    per_text = np.asarray(counts, dtype=np.int64)
+    own = np.repeat(np.arange(n, dtype=np.int64), per_text)
+    # 1 where a word starts a text: no shingle spans two texts
+    starts = np.zeros(len(w), dtype=bool)
+    starts[(np.cumsum(per_text) - per_text)[per_text > 0]] = True
     # A window of k words starting at j is valid when no text starts inside (j, j + k) and it ends
     # before the end of the array; single-shingle short texts are windows of length 1.
     m = len(w)
@@ -142,7 +140,7 @@ class LshParams:
         return float(1.0 - (1.0 - jaccard**self.rows) ** self.bands)
 
     @classmethod
-    def for_threshold(cls, threshold: float, recall: float = 0.995, max_perm: int = 64) -> LshParams:
+    def for_threshold(cls, threshold: float, recall: float = 0.99, max_perm: int = 64) -> LshParams:
         """The banding that finds pairs at `threshold` with probability >= `recall` while sharing
         as few bands as possible by chance: the most rows per band that still reach `recall`.
         Candidates are then verified by exact Jaccard, so banding only decides what is *looked at*.

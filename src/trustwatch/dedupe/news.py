@@ -91,16 +91,40 @@ def _text_index(index: SourceIndex, conn: Connection) -> _ArticleText:
     return cached
 
 
+def _domains(index: SourceIndex, conn: Connection) -> frozenset[str]:
+    cached = getattr(index, "_news_domains", None)
+    if cached is None:
+        from .index import meta_t
+
+        value = conn.execute(select(meta_t.c.value).where(meta_t.c.key == "news_domains")).scalar_one_or_none()
+        cached = frozenset((value or {}).get("domains", []))
+        index._news_domains = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def save_domains(index: SourceIndex, domains: frozenset[str]) -> None:
+    """Remember more news sites (from an articles file's `domains:`) for links seen from now on."""
+    from .index import meta_t
+
+    with index.store._read("read news domains") as conn:
+        merged = sorted(_domains(index, conn) | domains)
+    with index.store._write("save news domains") as conn:
+        conn.execute(delete(meta_t).where(meta_t.c.key == "news_domains"))
+        conn.execute(insert(meta_t), {"key": "news_domains", "value": {"domains": merged}})
+    index._news_domains = frozenset(merged)  # type: ignore[attr-defined]
+
+
 def link_items(index: SourceIndex, conn: Connection, items: Sequence[Item], link_rows: Sequence[dict[str, Any]]) -> int:
     """Attach newly indexed posts to articles (called inside the indexing transaction)."""
     a, ap = _articles_t()
     pairs: dict[tuple[int, int], tuple[str, float]] = {}
+    extra = _domains(index, conn)
     if link_rows:
         keys = sorted({r["url_key"] for r in link_rows})
         known = dict(conn.execute(select(a.c.url_key, a.c.id).where(index._writer.in_list(a.c.url_key, keys))).all())
         new = {}
         for r in link_rows:
-            if r["url_key"] not in known and r["url_key"] not in new and is_news(r["url"]):
+            if r["url_key"] not in known and r["url_key"] not in new and is_news(r["url"], extra):
                 new[r["url_key"]] = r["url"]
         if new:
             ids = index._writer.allocate_ids(conn, a, len(new))
@@ -164,8 +188,10 @@ def read_articles(path: str) -> tuple[list[dict[str, Any]], frozenset[str]]:
 
 def add_articles(index: SourceIndex, path: str) -> dict[str, int]:
     """Add (or update) articles from a file and attach every indexed post that links or repeats them."""
-    articles, _domains = read_articles(path)
+    articles, domains = read_articles(path)
     a, _ap = _articles_t()
+    if domains:
+        save_domains(index, domains)
     texts = [(x["title"] + "\n" if x["title"] else "") + (x["text"] or "") for x in articles]
     values, offsets = shingle_sets(texts)
     with index.store._write(f"add {len(articles)} articles") as conn:

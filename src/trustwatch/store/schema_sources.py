@@ -18,7 +18,7 @@ with their post's index entry.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,6 +54,8 @@ class SourceBand(Base):
     """A banded LSH entry: posts with equal `key` share one band of their MinHash signature."""
 
     __tablename__ = "source_bands"
+    # SQLite: the table *is* its primary-key b-tree (no separate rowid table): half the bytes.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     post_pk: Mapped[int] = mapped_column(BigKey, primary_key=True)
@@ -87,6 +89,7 @@ class SourceImageBand(Base):
     """One 16-bit chunk of a PDQ hash (with its position): the multi-index for Hamming search."""
 
     __tablename__ = "source_image_bands"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     image_id: Mapped[int] = mapped_column(BigKey, primary_key=True)

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("key", sa.BigInteger(), nullable=False),
         sa.Column("post_pk", BIG_KEY, nullable=False),
         sa.PrimaryKeyConstraint("key", "post_pk", name=op.f("pk_source_bands")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "source_links",
@@ -74,6 +75,7 @@ def upgrade() -> None:
         sa.Column("key", sa.BigInteger(), nullable=False),
         sa.Column("image_id", BIG_KEY, nullable=False),
         sa.PrimaryKeyConstraint("key", "image_id", name=op.f("pk_source_image_bands")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "source_clusters",
