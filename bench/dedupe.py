@@ -30,6 +30,7 @@ takes, with band rows, shingles and clusters written to the database.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import random
@@ -68,13 +69,13 @@ def _phone(rng: random.Random) -> str:
     return f"09{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
 
 
-def generate(n: int, families: int, seed: int = 11) -> tuple[Path, np.ndarray]:
-    """Write n texts (one per line) and return the family of each post (-1: none)."""
+def generate(n: int, families: int, seed: int = 11, load: bool = True) -> tuple[Path, np.ndarray | None]:
+    """Write n texts (one per line) and the family of each post (-1: none) beside them."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"dedupe_{n}_{families}_{seed}.txt"
     fam_path = path.with_suffix(".family.npy")
     if path.exists() and fam_path.exists():
-        return path, np.load(fam_path)
+        return path, np.load(fam_path) if load else None
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     vocab = vocabulary(rng)
@@ -117,7 +118,7 @@ def generate(n: int, families: int, seed: int = 11) -> tuple[Path, np.ndarray]:
                 out = out.upper()
             f.write(out + "\n")
     np.save(fam_path, family)
-    return path, family
+    return path, family if load else None
 
 
 _HASHER: MinHasher | None = None
@@ -153,12 +154,15 @@ def run_memory(path: Path, threshold: float, workers: int, chunk: int) -> tuple[
     match_s = 0.0
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init, initargs=(threshold,)) as pool:
+        match_cpu = 0.0
         for values, offsets, keys in pool.imap(_hash_chunk, _chunks(path, chunk), chunksize=1):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             index.add(values, offsets, keys)
             match_s += time.perf_counter() - t
+            match_cpu += time.process_time() - c
     wall = time.perf_counter() - t0
-    return index, {"seconds": round(wall, 1), "matching_seconds": round(match_s, 1)}
+    return index, {"seconds": round(wall, 1), "matching_seconds": round(match_s, 1),
+                   "matching_cpu_seconds": round(match_cpu, 1)}
 
 
 def brute_force_quality(path: Path, family: np.ndarray, labels: np.ndarray, threshold: float, seed: int = 5) -> dict:
@@ -229,7 +233,57 @@ def brute_force_quality(path: Path, family: np.ndarray, labels: np.ndarray, thre
     }
 
 
-def run_store(path: Path, n: int, threshold: float) -> dict:
+def compare_datasketch(path: Path, threshold: float, n: int = 20000) -> dict:
+    """Signature cost per post on the same shingles: ours (numpy, per batch) vs datasketch's
+    MinHash.bulk (per post objects), when datasketch is installed (it is not a dependency)."""
+    try:
+        from datasketch import MinHash
+    except ImportError:
+        return {"skipped": "datasketch is not installed"}
+    texts = next(_chunks(path, n))
+    from trustwatch.normalize import normalize
+
+    t = time.process_time()
+    for text in texts:  # the floor: what trustwatch.normalize's fold alone costs
+        normalize(text).folded_text
+    fold_cpu = time.process_time() - t
+    t = time.process_time()
+    values, offsets = shingle_sets(texts)
+    shingle_cpu = time.process_time() - t
+    hasher = MinHasher(LshParams.for_threshold(threshold))
+    t = time.process_time()
+    for i in range(0, len(texts), 2000):  # batches as the index gets them
+        lo, hi = offsets[i], offsets[min(i + 2000, len(texts))]
+        sub = offsets[i : i + 2001] - lo
+        hasher.band_keys(hasher.signatures(values[lo:hi], sub))
+    ours = time.process_time() - t
+    sets = [[int(x).to_bytes(4, "little") for x in values[offsets[i] : offsets[i + 1]]] for i in range(len(texts))]
+    t = time.process_time()
+    MinHash.bulk(sets, num_perm=hasher.params.num_perm)
+    theirs = time.process_time() - t
+    return {"posts": len(texts), "num_perm": hasher.params.num_perm,
+            "baseline_fold_only_cpu_us_per_post": round(fold_cpu / len(texts) * 1e6, 1),
+            "shingling_cpu_us_per_post": round(shingle_cpu / len(texts) * 1e6, 1),
+            "ours_signature_and_bands_cpu_us_per_post": round(ours / len(texts) * 1e6, 1),
+            "datasketch_bulk_cpu_us_per_post": round(theirs / len(texts) * 1e6, 1)}
+
+
+@contextlib.contextmanager
+def _postgres():
+    """A throw-away PostgreSQL server, started the way the test suite starts its own."""
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import PostgresServer, pg_server
+
+    gen = pg_server.__wrapped__()  # the fixture's generator, outside pytest
+    server: PostgresServer = next(gen)
+    try:
+        yield server.create_database("dedupe_bench")
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)
+
+
+def run_store(path: Path, n: int, threshold: float, url: str | None) -> dict:
     from trustwatch.dedupe.index import SourceIndex
     from trustwatch.pipeline import run_scan
     from trustwatch.store import Store
@@ -243,7 +297,7 @@ def run_store(path: Path, n: int, threshold: float) -> dict:
             f.write(orjson.dumps({"id": f"b:{i}", "platform": "facebook", "text": text,
                                   "created_at": f"2026-10-01T{i % 24:02d}:00:00+07:00",
                                   "author": {"id": f"a:{i % 5000}"}, "metrics": {"views": i % 1000}}) + b"\n")
-    db = str(tmp / "bench.db")
+    db = url or str(tmp / "bench.db")
     t = time.perf_counter()
     run_scan([str(posts)], db=db, index_sources=False)  # detection on: only then are posts stored
     scan_s = time.perf_counter() - t
@@ -283,10 +337,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=10000)
     ap.add_argument("--store-n", type=int, default=100_000, help="posts for the store-backed run (0: skip)")
+    ap.add_argument("--pg", action="store_true", help="also run the store path (half as many posts) on a throw-away PostgreSQL")
     args = ap.parse_args()
     families = args.families or max(10, args.n // 100)
     t = time.perf_counter()
-    path, family = generate(args.n, families)
+    with mp.get_context("spawn").Pool(1) as pool:  # its memory must not count as the index's
+        path, _ = pool.apply(generate, (args.n, families, 11, False))
+    family = np.load(path.with_suffix(".family.npy"))
     gen_s = time.perf_counter() - t
     params = LshParams.for_threshold(args.threshold)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -321,8 +378,13 @@ def main() -> None:
     report["quality"] = brute_force_quality(path, family, labels, args.threshold)
     report["quality"]["seconds_untimed"] = round(time.perf_counter() - t, 1)
     del index, labels
+    report["signature_cost"] = compare_datasketch(path, args.threshold)
     if args.store_n:
-        report["store_path"] = run_store(path, min(args.store_n, args.n), args.threshold)
+        n_store = min(args.store_n, args.n)
+        report["store_path_sqlite"] = run_store(path, n_store, args.threshold, None)
+        if args.pg:
+            with _postgres() as url:
+                report["store_path_postgresql"] = run_store(path, n_store // 2, args.threshold, url)
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import TrustwatchError
@@ -243,11 +243,11 @@ class SourceIndex:
             if flags is None:
                 flags = self._latest_flags()
             items = []
-            for pk, plat, pid, version, metrics, created, pv_pk, text, title, raw in rows:
+            for pk, plat, pid, version, metrics, created, pv_pk, body, title, raw in rows:
                 raw = raw if isinstance(raw, dict) else {}
                 links = raw.get("links") if isinstance(raw.get("links"), list) else []
                 shared = raw.get("shared_from")
-                items.append(Item(pk, version, plat, pid, _text_of(title, text),
+                items.append(Item(pk, version, plat, pid, _text_of(title, body),
                                   tuple(str(x) for x in links if isinstance(x, str)),
                                   str(shared) if isinstance(shared, str | int) and shared != "" else None,
                                   created, metrics or {}, flags.get(pv_pk, "")))
@@ -278,6 +278,8 @@ class SourceIndex:
         if not items:
             return {"indexed": 0}
         with self.store._write(f"index {len(items)} posts for sources") as conn:
+            if self.is_pg:  # one indexing writer at a time: merges must see each other's clusters
+                conn.execute(text("SELECT pg_advisory_xact_lock(51505)"))
             return self._index(conn, items)
 
     def _index(self, conn: Connection, items: list[Item]) -> dict[str, int]:
@@ -305,6 +307,8 @@ class SourceIndex:
                 continue
             version, cid, reach, flags, ts = prev
             cluster_of_item[it.pk] = cid
+            if version == it.version and (it.reach, it.flags, it.ts) == (reach, flags, ts):
+                continue  # stored again unchanged: nothing to do
             d = deltas.setdefault(cid, [0, 0, 0, None, None])
             d[1] += it.reach - reach
             d[2] += bool(it.flags) - bool(flags)
@@ -312,7 +316,7 @@ class SourceIndex:
             if version != it.version:
                 todo.append(it)
                 reindexed.append(it.pk)
-            elif (it.reach, it.flags) != (reach, flags) or ts != it.ts:
+            else:
                 meta_updates.append({"pk": it.pk, "reach": it.reach, "flags": it.flags, "ts": it.ts})
         if meta_updates:
             conn.execute(
