@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_media import media_app, media_settings
 from .cli_semantic import ClaimsOpt, claims_app, stage_rows, with_claims
+from .cli_sources import sources_app
 from .errors import TrustwatchError
 
 app = typer.Typer(
@@ -25,10 +27,9 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Check and list policy packs.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
-from .cli_media import media_app, media_settings
 app.add_typer(claims_app, name="claims")
-
 app.add_typer(media_app, name="media")
+app.add_typer(sources_app, name="sources")
 
 err = Console(stderr=True, emoji=False, markup=False)
 DEFAULT_DB = "./trustwatch.db"
@@ -67,6 +68,7 @@ def scan(
     asr_model: Annotated[str | None, typer.Option("--asr-model", help="faster-whisper model folder (default: the installed Whisper base).")] = None,
     no_media: Annotated[bool, typer.Option("--no-media", help="Scan text only; ignore images, audio and video.")] = False,
     claims: ClaimsOpt = None,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Store posts without updating the near-duplicate index (`trustwatch sources index` catches up).")] = False,
 ) -> None:
     """Scan posts and write one result line per record.
 
@@ -92,7 +94,7 @@ def scan(
 
         summary = run_scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
-            db=None if no_store else db, workers=workers, on_progress=tick,
+            db=None if no_store else db, workers=workers, on_progress=tick, index_sources=not no_index,
             media=media_settings(None if no_store else db, asr_model, not no_media),
         )
     console = err if out == "-" else Console(emoji=False, markup=False)

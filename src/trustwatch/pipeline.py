@@ -288,6 +288,7 @@ def run_scan(
     on_progress: Callable[[int], None] | None = None,
     id_memory: int = DEFAULT_LIMIT,
     media: Any = None,
+    index_sources: bool = True,
 ) -> ScanSummary:
     """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only)."""
     check_inputs(inputs)
@@ -299,10 +300,15 @@ def run_scan(
 
         media = MediaSettings(cache_path=default_cache_path(db), banks_db=db)
     store = None
+    indexer = None
     if db is not None:
         from .store import Store
 
         store = Store.open(db)
+        if index_sources:  # near-duplicate clusters grow as posts are stored (trustwatch.dedupe)
+            from .dedupe import SourceIndex
+
+            indexer = SourceIndex(store)
         summary.run_id = store.begin_scan(
             list(inputs),
             [published(p) for p in packs],
@@ -349,11 +355,14 @@ def run_scan(
                 if store is not None:
                     store.save_quarantine(summary.run_id, ordered_bad)
             if store is not None and res.stored:
-                store.save_results(summary.run_id, [res.stored[i] for i in sorted(res.stored)])
+                saved = [res.stored[i] for i in sorted(res.stored)]
+                store.save_results(summary.run_id, saved)
                 if res.evidence:
                     from .extract.banks import save_evidence
 
                     save_evidence(store, [row for i in sorted(res.evidence) if i in res.stored for row in res.evidence[i]])
+                if indexer is not None:
+                    indexer.index_results(saved)
             if on_progress is not None:
                 on_progress(n)
         failed = False

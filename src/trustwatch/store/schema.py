@@ -202,5 +202,6 @@ class QuarantineRow(Base):
 
 metadata = Base.metadata
 
-# Feature areas' tables (same Base, so the metadata and the drift test know them).
-from . import schema_media  # noqa: F401
+# Feature areas keep their models in modules of their own; importing them here puts their tables
+# in `metadata`, which the migrations' drift test and Alembic compare against.
+from . import schema_media, schema_sources  # noqa: F401, E402
