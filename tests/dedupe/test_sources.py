@@ -185,6 +185,21 @@ def test_coordinated_burst_is_marked_with_evidence(tmp_path: Path, db_url: str) 
         assert ev["start"].startswith("2026-07-01T10:00") and ev["end"].startswith("2026-07-01T10:15")
         assert sorted(ev["low_activity_accounts"]) == sorted(ev["accounts"])  # 12 followers, one post each
         assert not found[frozenset(f"s{i}" for i in range(6))]["coordinated"]["likely"]
+        assert "6 accounts" in co["reason"]
+
+
+def test_a_smaller_burst_of_low_activity_accounts_is_likely_coordinated(tmp_path: Path) -> None:
+    db = str(tmp_path / "burst.db")
+    fresh = [post(f"f{i}", JOB, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"fresh:{i}", followers=3) for i in range(3)]
+    known = [post(f"k{i}", AD, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"known:{i}", followers=90_000) for i in range(3)]
+    history = [post(f"h{i}{j}", f"bài viết thường ngày số {i} {j} " * 3 + "x" * j, f"2026-06-0{j + 1}T10:00:00+00:00",
+                    f"known:{i}") for i in range(3) for j in range(4)]
+    scan(tmp_path, db, fresh + known + history)
+    with Store.open(db) as store:
+        found = by_members(list_clusters(SourceIndex(store), min_accounts=5))
+        assert found[frozenset({"f0", "f1", "f2"})]["coordinated"]["likely"]
+        assert "3 of them with few posts" in found[frozenset({"f0", "f1", "f2"})]["coordinated"]["reason"]
+        assert not found[frozenset({"k0", "k1", "k2"})]["coordinated"]["likely"]  # established accounts
 
 
 def test_news_links_and_repeated_text_group_under_the_article(tmp_path: Path, db_url: str) -> None:
