@@ -345,3 +345,27 @@ def test_minhash_estimates_jaccard_and_banding_meets_its_recall() -> None:
     assert abs(float(np.mean(np.array(truth) - np.array(est)))) < 0.06
     with pytest.raises(ValueError, match="outside"):
         LshParams.for_threshold(1.5)
+
+
+def test_articles_from_yaml_add_news_domains_and_bad_files_are_refused(tmp_path: Path) -> None:
+    from trustwatch.dedupe.news import add_articles, article_report
+
+    db = str(tmp_path / "news.db")
+    yml = tmp_path / "articles.yaml"
+    yml.write_text("domains: [mylocalnews.vn]\narticles:\n"
+                   "  - {url: 'https://mylocalnews.vn/bai-1?utm_campaign=x', title: Bài 1, published_at: 2026-08-01}\n",
+                   encoding="utf-8")
+    with Store.open(db) as store:
+        index = SourceIndex(store)
+        assert add_articles(index, str(yml))["articles"] == 1
+    later = [post("l1", "xem này", "2026-08-02T08:00:00+07:00", "z:1", links=["https://mylocalnews.vn/bai-2"]),
+             post("l2", "đọc đi", "2026-08-02T09:00:00+07:00", "z:2", links=["mylocalnews.vn/bai-1"])]
+    scan(tmp_path, db, later)
+    with Store.open(db) as store:
+        report = {r["url"]: r for r in article_report(SourceIndex(store))}
+        assert report["mylocalnews.vn/bai-1"]["post_ids"] == ["l2"] and report["mylocalnews.vn/bai-1"]["origin"] == "file"
+        assert report["mylocalnews.vn/bai-2"]["origin"] == "link"  # a domain from the file made it news
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,text\nNo address,some text\n", encoding="utf-8")
+    res = run_cli("sources", "news", "--db", db, "--articles", str(bad))
+    assert res.returncode == 2 and "has no valid `url`" in res.stderr and "Traceback" not in res.stderr
