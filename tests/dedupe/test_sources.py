@@ -185,6 +185,21 @@ def test_coordinated_burst_is_marked_with_evidence(tmp_path: Path, db_url: str) 
         assert ev["start"].startswith("2026-07-01T10:00") and ev["end"].startswith("2026-07-01T10:15")
         assert sorted(ev["low_activity_accounts"]) == sorted(ev["accounts"])  # 12 followers, one post each
         assert not found[frozenset(f"s{i}" for i in range(6))]["coordinated"]["likely"]
+        assert "6 accounts" in co["reason"]
+
+
+def test_a_smaller_burst_of_low_activity_accounts_is_likely_coordinated(tmp_path: Path) -> None:
+    db = str(tmp_path / "burst.db")
+    fresh = [post(f"f{i}", JOB, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"fresh:{i}", followers=3) for i in range(3)]
+    known = [post(f"k{i}", AD, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"known:{i}", followers=90_000) for i in range(3)]
+    history = [post(f"h{i}{j}", f"bài viết thường ngày số {i} {j} " * 3 + "x" * j, f"2026-06-0{j + 1}T10:00:00+00:00",
+                    f"known:{i}") for i in range(3) for j in range(4)]
+    scan(tmp_path, db, fresh + known + history)
+    with Store.open(db) as store:
+        found = by_members(list_clusters(SourceIndex(store), min_accounts=5))
+        assert found[frozenset({"f0", "f1", "f2"})]["coordinated"]["likely"]
+        assert "3 of them with few posts" in found[frozenset({"f0", "f1", "f2"})]["coordinated"]["reason"]
+        assert not found[frozenset({"k0", "k1", "k2"})]["coordinated"]["likely"]  # established accounts
 
 
 def test_news_links_and_repeated_text_group_under_the_article(tmp_path: Path, db_url: str) -> None:
@@ -330,3 +345,27 @@ def test_minhash_estimates_jaccard_and_banding_meets_its_recall() -> None:
     assert abs(float(np.mean(np.array(truth) - np.array(est)))) < 0.06
     with pytest.raises(ValueError, match="outside"):
         LshParams.for_threshold(1.5)
+
+
+def test_articles_from_yaml_add_news_domains_and_bad_files_are_refused(tmp_path: Path) -> None:
+    from trustwatch.dedupe.news import add_articles, article_report
+
+    db = str(tmp_path / "news.db")
+    yml = tmp_path / "articles.yaml"
+    yml.write_text("domains: [mylocalnews.vn]\narticles:\n"
+                   "  - {url: 'https://mylocalnews.vn/bai-1?utm_campaign=x', title: Bài 1, published_at: 2026-08-01}\n",
+                   encoding="utf-8")
+    with Store.open(db) as store:
+        index = SourceIndex(store)
+        assert add_articles(index, str(yml))["articles"] == 1
+    later = [post("l1", "xem này", "2026-08-02T08:00:00+07:00", "z:1", links=["https://mylocalnews.vn/bai-2"]),
+             post("l2", "đọc đi", "2026-08-02T09:00:00+07:00", "z:2", links=["mylocalnews.vn/bai-1"])]
+    scan(tmp_path, db, later)
+    with Store.open(db) as store:
+        report = {r["url"]: r for r in article_report(SourceIndex(store))}
+        assert report["mylocalnews.vn/bai-1"]["post_ids"] == ["l2"] and report["mylocalnews.vn/bai-1"]["origin"] == "file"
+        assert report["mylocalnews.vn/bai-2"]["origin"] == "link"  # a domain from the file made it news
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,text\nNo address,some text\n", encoding="utf-8")
+    res = run_cli("sources", "news", "--db", db, "--articles", str(bad))
+    assert res.returncode == 2 and "has no valid `url`" in res.stderr and "Traceback" not in res.stderr

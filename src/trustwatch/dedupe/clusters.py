@@ -11,7 +11,8 @@ demand, for the clusters asked about (the ranking itself reads only ``source_clu
   earliest post when none shares text with it (joined by a link or an image). Inferred parents are
   marked ``"parent_kind": "inferred"`` with their similarity.
 - Coordinated behaviour: the time window (default 60 minutes) holding copies from the most distinct
-  accounts; at least `min_accounts` (default 5) makes the cluster *likely coordinated*, shown with
+  accounts; at least `min_accounts` (default 5) makes the cluster *likely coordinated*, and so do
+  `min_accounts - 2` (at least 3) when two thirds of them have few posts or followers; shown with
   its evidence — accounts, each copy's time, burst size, and how many of those accounts have few
   posts in the store or few followers. It describes posting behaviour only; nothing here says who
   is behind an account.
@@ -197,9 +198,8 @@ def coordinated(members: list[Any], activity: dict[int, int], window_minutes: fl
         if len(counts) > best[0]:
             best = (len(counts), lo, hi + 1)
     n_accounts, lo, hi = best
-    likely = n_accounts >= min_accounts
-    result: dict[str, Any] = {"likely": likely, "window_minutes": window_minutes, "min_accounts": min_accounts,
-                              "burst_accounts": n_accounts}
+    result: dict[str, Any] = {"likely": False, "reason": None, "window_minutes": window_minutes,
+                              "min_accounts": min_accounts, "burst_accounts": n_accounts}
     if n_accounts >= 2:
         burst = timed[lo:hi]
         accts = {}
@@ -207,6 +207,13 @@ def coordinated(members: list[Any], activity: dict[int, int], window_minutes: fl
             accts.setdefault(r["author_pk"], r)
         low = [r["author_id"] for r in accts.values()
                if activity.get(r["author_pk"], 0) <= LOW_ACTIVITY_POSTS or (r["followers"] is not None and r["followers"] < LOW_FOLLOWERS)]
+        # Many accounts in one window; or, from new/low-activity accounts (the common shape of a
+        # bought or throw-away network), a smaller burst already counts.
+        if n_accounts >= min_accounts:
+            result.update(likely=True, reason=f"{n_accounts} accounts posted copies within {window_minutes:g} minutes")
+        elif n_accounts >= max(3, min_accounts - 2) and len(low) * 3 >= n_accounts * 2:
+            result.update(likely=True, reason=(f"{n_accounts} accounts, {len(low)} of them with few posts or "
+                                               f"followers, posted copies within {window_minutes:g} minutes"))
         result["evidence"] = {
             "burst_size": len(burst),
             "start": _iso(burst[0]["created_ts"]),
