@@ -118,7 +118,7 @@ class WhisperASR(Extractor):
 
     name = "asr"
     media_types = ("audio",)
-    version = "1"
+    version = "2"
 
     def __init__(self, settings: MediaSettings, workers: int = 1) -> None:
         self.settings = settings
@@ -157,6 +157,9 @@ class WhisperASR(Extractor):
             segments, info = model.transcribe(
                 str(wav), language=lang, beam_size=1, vad_filter=self.settings.asr_vad,
                 condition_on_previous_text=False, without_timestamps=False,
+                # With VAD keeping silence out, Whisper's own "no speech" guess only drops speech it
+                # is unsure of, which on Vietnamese is most of it: a rough transcript is a lead.
+                no_speech_threshold=None if self.settings.asr_vad else 0.6,
             )
             out = [
                 Segment(f"asr@{s.start + offset:.1f}s", s.text.strip(), round(s.start + offset, 2), round(s.end + offset, 2))

@@ -43,7 +43,7 @@ class MediaSettings:
     asr_vad: bool = True  # skip silence (Silero VAD, shipped inside faster-whisper): faster, and no invented text
     # Video
     frame_fps: float = 1.0
-    frame_max: int = 600
+    frame_max: int = 900  # as many as max_video_seconds at 1 fps
     # Known-image matching
     banks_db: str | None = None  # the store holding the hash banks (default: the scan's --db)
     # Cache
