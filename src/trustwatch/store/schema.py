@@ -201,3 +201,7 @@ class QuarantineRow(Base):
 
 
 metadata = Base.metadata
+
+# Feature areas keep their tables in modules of their own on the same metadata; importing them here
+# lets every user of `metadata` (migrations, the drift test) see them.
+from . import schema_cases  # noqa: F401
