@@ -42,9 +42,8 @@ def register(app: typer.Typer) -> None:
 
 def _svc(db: str, policy: list[str] | None = None) -> Any:
     from .cases import CaseService
-    from .policy import load_packs
 
-    return CaseService.open(db, packs=load_packs(policy))
+    return CaseService.open(db, policy_paths=policy)
 
 
 def _dump(value: Any) -> None:
@@ -218,7 +217,7 @@ def appeals_list(db: DbOpt = DEFAULT_DB, status: Annotated[str | None, typer.Opt
 
     Example: trustwatch appeals list --status open
     """
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         rows = svc.list_appeals(status)
     if as_json:
         _dump(rows)
@@ -263,7 +262,7 @@ def notices_import(
 
     Example: trustwatch notices import notice-fb-answered.csv
     """
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         res = svc.import_responses(path, actor)
     typer.echo(f"{res['applied']} response(s) recorded")
     for e in res["rejected"]:
@@ -278,7 +277,7 @@ def notices_compliance(db: DbOpt = DEFAULT_DB, as_json: JsonOpt = False) -> None
 
     Example: trustwatch notices compliance --json
     """
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         rows = svc.compliance()
     if as_json:
         _dump(rows)
@@ -299,7 +298,7 @@ def notices_list(db: DbOpt = DEFAULT_DB, as_json: JsonOpt = False) -> None:
 
     Example: trustwatch notices list --json
     """
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         rows = svc.list_notices()
     if as_json:
         _dump(rows)
@@ -344,7 +343,7 @@ def audit_verify(db: DbOpt = DEFAULT_DB) -> None:
     """
     from .cases import audit
 
-    with _svc(db, []) as svc, svc.read("verify the audit log") as conn:
+    with _svc(db) as svc, svc.read("verify the audit log") as conn:
         res = audit.verify(conn)
     if res.ok:
         typer.echo(f"audit log intact: {res.entries} entries, head {res.head_hash}")
@@ -364,7 +363,7 @@ def audit_log(
     """
     from .cases import audit
 
-    with _svc(db, []) as svc, svc.read("read the audit log") as conn:
+    with _svc(db) as svc, svc.read("read the audit log") as conn:
         for e in audit.entries(conn, entity, entity_id, limit):
             sys.stdout.write(orjson.dumps(e).decode() + "\n")
 
@@ -395,7 +394,7 @@ def alerts_add(
     """
     from .cases.alerts import add_rule
 
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         r = add_rule(svc, name, actor=actor, reason=reason, webhook=webhook, secret=secret, email_to=email,
                      smtp_host=smtp_host, smtp_port=smtp_port, smtp_from=smtp_from, categories=category,
                      platforms=platform, events=event, min_severity=min_severity, min_reach=min_reach, digest=digest,
@@ -411,7 +410,7 @@ def alerts_list(db: DbOpt = DEFAULT_DB) -> None:
     """
     from .cases.alerts import list_rules
 
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         _dump(list_rules(svc.engine))
 
 
@@ -423,7 +422,7 @@ def alerts_send(db: DbOpt = DEFAULT_DB, retry_failed: Annotated[bool, typer.Opti
     """
     from .cases.alerts import dispatch
 
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         res = dispatch(svc.engine, retry_failed=retry_failed)
     typer.echo(f"{res['delivered']} delivered, {res['failed']} failed (see `trustwatch alerts log --failed`)")
     if res["failed"]:
@@ -438,7 +437,7 @@ def alerts_digest(db: DbOpt = DEFAULT_DB) -> None:
     """
     from .cases.alerts import send_digest
 
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         res = send_digest(svc.engine)
     typer.echo(f"{res['digests']} digest(s) with {res['events']} event(s) sent, {res['failed']} failed")
     if res["failed"]:
@@ -453,7 +452,7 @@ def alerts_log(db: DbOpt = DEFAULT_DB, failed: Annotated[bool, typer.Option("--f
     """
     from .cases.alerts import deliveries
 
-    with _svc(db, []) as svc:
+    with _svc(db) as svc:
         for d in deliveries(svc.engine, failed):
             sys.stdout.write(orjson.dumps(d, default=str).decode() + "\n")
 

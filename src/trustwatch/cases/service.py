@@ -98,9 +98,12 @@ class CaseService:
         packs: list[LoadedPack] | None = None,
         clock: Callable[[], datetime] | None = None,
         deliver_alerts: bool = True,
+        policy_paths: list[str] | None = None,
     ) -> None:
         self._engine = engine
-        self._packs = {p.id: p for p in (packs if packs is not None else load_packs())}
+        self._given_packs = packs
+        self._policy_paths = policy_paths
+        self._loaded: dict[str, LoadedPack] | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self.deliver_alerts = deliver_alerts
         self.url = engine.url.render_as_string(hide_password=True)
@@ -128,6 +131,14 @@ class CaseService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def _packs(self) -> dict[str, LoadedPack]:
+        """The policy packs, loaded on first use (listing or verifying needs none)."""
+        if self._loaded is None:
+            packs = self._given_packs if self._given_packs is not None else load_packs(self._policy_paths)
+            self._loaded = {p.id: p for p in packs}
+        return self._loaded
 
     def now(self) -> datetime:
         return utc(self._clock())  # type: ignore[return-value]
