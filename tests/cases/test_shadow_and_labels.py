@@ -75,3 +75,19 @@ def test_export_labels_command(db_url: str, posts_file: Path, tmp_path: Path) ->
     [row] = [json.loads(x) for x in (tmp_path / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
     assert row["label"] == "none" and row["labels"] == [] and row["category"] == "superstition_service"
     assert row["text"] == next(p["text"] for p in sample_posts() if p["id"] == row["post_id"])
+
+
+def test_bad_input_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    db = ("--db", str(tmp_path / "t.db"))
+    for args, expected in [
+        (("cases", "list", "--status", "pending"), "Unknown case status 'pending'"),
+        (("cases", "show", "42"), "There is no case 42"),
+        (("cases", "open"), "There is no scan run"),
+        (("notices", "import", str(tmp_path / "missing.csv")), "does not exist"),
+        (("notices", "create", "--platform", "facebook", "--out", str(tmp_path / "n.json")), "No confirmed case"),
+        (("appeals", "decide", "3", "--uphold", "--reviewer", "x", "--reason", "y"), "There is no appeal 3"),
+        (("export", "statements", "--out", str(tmp_path / "s.json"), "--lang", "fr"), "Unknown letter language"),
+    ]:
+        res = run_cli(*args, *db)
+        assert res.returncode == 2, (args, res.stdout, res.stderr)
+        assert expected in res.stderr and "Traceback" not in res.stderr, res.stderr

@@ -51,6 +51,7 @@ findings_t: Table = FindingRow.__table__  # type: ignore[assignment]
 
 SEVERITY_WEIGHT = {"low": 1.0, "medium": 2.0, "high": 3.0}
 CASE_ACTIONS = ("review", "notice")  # pack actions that open cases; `label` only labels
+CASE_STATUSES = ("open", "confirmed", "dismissed", "overturned")
 REVIEW_OUTCOMES = ("confirm", "dismiss")
 APPEAL_OUTCOMES = ("uphold", "overturn")
 APPELLANTS = ("creator", "platform")
@@ -333,6 +334,8 @@ class CaseService:
 
     def list_cases(self, status: str | None = None, category: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Cases, highest priority first (then oldest)."""
+        if status and status not in CASE_STATUSES:
+            raise TrustwatchError(f"Unknown case status {status!r}.", f"Use one of {list(CASE_STATUSES)}.")
         stmt = select(cases_t).order_by(cases_t.c.priority.desc(), cases_t.c.id).limit(limit)
         if status:
             stmt = stmt.where(cases_t.c.status == status)
