@@ -780,8 +780,9 @@ class CaseService:
         return {"applied": applied, "rejected": errors}
 
     def mark_seen_after_deadline(self, run_id: int, actor: str = "trustwatch") -> int:
-        """Removal requests whose post a scan still sees after the deadline are not complied with
-        (whatever the platform answered). Returns how many requests changed."""
+        """Removal requests whose post a scan still sees after the deadline are not complied with,
+        whether unanswered or answered "removed" (a declined one stays declined: the platform already
+        said no). Returns how many requests changed."""
         with self.write(f"check notices against scan run {run_id}") as conn:
             run = conn.execute(select(scan_runs_t.c.started_at).where(scan_runs_t.c.id == run_id)).first()
             if run is None:
@@ -797,7 +798,7 @@ class CaseService:
                 select(nitems_t, notices_t.c.deadline)
                 .join(notices_t, notices_t.c.id == nitems_t.c.notice_pk)
                 .join(seen, and_(seen.c.platform == nitems_t.c.platform, seen.c.post_id == nitems_t.c.post_id))
-                .where(nitems_t.c.request == "remove_content", nitems_t.c.status.in_(("pending", "complied", "declined")))
+                .where(nitems_t.c.request == "remove_content", nitems_t.c.status.in_(("pending", "complied")))
             ).mappings().all()
             changed = 0
             for it in its:
