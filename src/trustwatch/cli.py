@@ -232,6 +232,12 @@ def policy_list(policy: PolicyOpt = None) -> None:
         typer.echo(f"    {p.pack.criterion.strip()}")
 
 
+# Review workflow: cases, appeals, notices, export, audit, alerts, shadow (cli_cases.py).
+from .cli_cases import register as _register_cases
+
+_register_cases(app)
+
+
 def main() -> None:
     try:
         app()

@@ -383,6 +383,10 @@ def run_scan(
                 result["failed"] = True
             store.finish_scan(summary.run_id, result)
             store.close()
+            if not failed:  # cases: removal requests whose post this scan still sees are not complied with
+                from .cases.hooks import after_scan
+
+                after_scan(db, summary.run_id)
     return summary
 
 
