@@ -217,6 +217,12 @@ def policy_list(policy: PolicyOpt = None) -> None:
         typer.echo(f"    {p.pack.criterion.strip()}")
 
 
+# Creators, campaigns and the monthly briefing (cli_creators.py).
+from .cli_creators import register as _register_creators
+
+_register_creators(app)
+
+
 def main() -> None:
     try:
         app()

@@ -85,6 +85,10 @@ def _praise(p: CreatorProfile) -> tuple[str, ...]:
     won = sum(1 for a in p.appeals if a.status == "overturned")
     if won:
         reasons.append(f"{won} appeal(s) won")
+    if p.anomalies:
+        # Not confirmed, so not scored; but whoever hands out recognition should look first.
+        posts = len({a.post_id for a in p.anomalies})
+        reasons.append(f"check first: engagement anomalies on {posts} post(s)")
     return tuple(reasons)
 
 
