@@ -42,6 +42,7 @@ def creators(
     watch: Annotated[bool, typer.Option("--watchlist", help="List repeat confirmed violators instead.")] = False,
     min_violations: Annotated[int, typer.Option(min=1, help="Watchlist: confirmed violations needed.")] = 2,
     window_days: Annotated[int, typer.Option(min=1, help="Watchlist: look back this many days.")] = 365,
+    every: Annotated[bool, typer.Option("--all", help="Every creator, scored or not (insufficient data last).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON objects (creator_id, platform, score, components, …).")] = False,
 ) -> None:
     """The most credible creators (recognition), or the watchlist, each with reasons.
@@ -53,6 +54,22 @@ def creators(
     if by not in (None, "category", "mcn"):
         raise TrustwatchError(f"--by {by!r} is not a grouping.", "Use --by category or --by mcn.")
     from .creators import lists_data
+
+    if every:
+        from .creators import all_creators_data
+
+        rows = all_creators_data(db, mcn=mcn)
+        if as_json:
+            _print_json(rows)
+            return
+        table = Table(title=f"{len(rows)} creators")
+        for col in ("creator", "platform", "mcn", "score", "posts", "violations", "anomalies"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["name"] or r["creator_id"], r["platform"] or "", r["mcn"] or "", _score(r["score"]),
+                          str(r["posts"]), str(r["violations"]["confirmed"]), str(len(r["anomalies"])))
+        Console().print(table)
+        return
 
     data = lists_data(db, top=top, group_by=by, mcn=mcn, min_violations=min_violations, window_days=window_days)
     if watch:

@@ -14,7 +14,7 @@ Scores count reviewed decisions only; they come in through the `ViolationSource`
 
 from __future__ import annotations
 
-from .api import lists_data, load_profiles, profile_data, resolve_creator
+from .api import all_creators_data, lists_data, load_profiles, profile_data, resolve_creator
 from .lists import Ranked, recognition, watchlist
 from .profile import CreatorProfile, build_profile, build_profiles
 from .records import (
@@ -42,6 +42,7 @@ __all__ = [
     "ScoreSettings",
     "StoreCaseSource",
     "ViolationSource",
+    "all_creators_data",
     "build_profile",
     "build_profiles",
     "credibility",

@@ -80,3 +80,14 @@ def lists_data(
         },
         "watchlist": [r.as_dict() for r in watchlist(profiles, as_of, min_violations, window_days)],
     }
+
+
+def all_creators_data(
+    db: str, mcn: str | None = None, as_of: datetime | None = None, source: ViolationSource | None = None,
+) -> list[dict[str, Any]]:
+    """Every creator's profile as a dict, highest score first, "insufficient data" last."""
+    profiles = load_profiles(db, as_of, source)
+    if mcn is not None:
+        profiles = [p for p in profiles if (p.mcn or "").casefold() == mcn.casefold()]
+    profiles.sort(key=lambda p: (p.score.score is None, -(p.score.score or 0), -p.posts, p.platform, p.creator_id))
+    return [p.as_dict() for p in profiles]
