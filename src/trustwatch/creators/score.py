@@ -10,7 +10,7 @@ The formula (documented, with a worked example, in docs/creators.md):
     violation_rate  value = max(0, 1 − 5 · D / N)       weight 30   (N = posts stored)
     disclosure      value = S / (S + U), 1 when S+U = 0 weight 20   (S = posts that disclose an ad,
                                                                      U = confirmed undisclosed_ad)
-    contribution    = round(value · weight, 2)
+    contribution    = value · weight, rounded half up to the hundredth
     score           = Σ contributions          (so the parts add up to the score, to the cent)
 
 Below `min_posts` stored posts the score is None ("insufficient data"): the components are still
@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from .records import ConfirmedViolation
 
@@ -95,6 +96,10 @@ class ScoreBreakdown:
         }
 
 
+def _cents(x: float) -> int:
+    return int(Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
+
+
 def decay(v: ConfirmedViolation, as_of: datetime, half_life_days: float) -> float:
     """0.5 ** (age in days / half-life); a violation dated after `as_of` counts fully."""
     age = max(0.0, (as_of - v.occurred_at).total_seconds() / 86400.0)
@@ -158,8 +163,8 @@ def credibility(
             ),
         ),
     ]
-    # Contributions in whole hundredths, so the score is their exact sum.
-    cents = [round(value * weight * 100) for _, value, weight, _ in parts]
+    # Contributions in whole hundredths (half up), so the score is their exact sum.
+    cents = [_cents(value * weight) for _, value, weight, _ in parts]
     components = tuple(
         Component(name, round(value, 4), weight, (c / 100 if enough else None), why)
         for (name, value, weight, why), c in zip(parts, cents, strict=True)
