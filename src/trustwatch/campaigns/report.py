@@ -266,7 +266,7 @@ def platforms_chart(report: dict[str, Any]) -> Any:
 
 def articles_chart(report: dict[str, Any]) -> Any:
     rows = report["articles"]
-    if not rows:
+    if not rows or _no_data(report):
         return None
     rows = sorted(rows, key=lambda r: -r["views"])
     from urllib.parse import urlsplit
@@ -300,4 +300,6 @@ def summarize(report: dict[str, Any]) -> Sequence[str]:
     return [
         f"campaign {report['id']}: {t['posts']} posts by {t['creators']} creators on {t['platforms']} platforms",
         f"reach: {t['views']:,} views, {t['likes']:,} likes, {t['comments']:,} comments, {t['shares']:,} shares",
+        *([("no stored post matched the campaign, so no charts were drawn; scan posts first or check its "
+           "window, hashtags and keywords")] if not t["posts"] else []),
     ]

@@ -22,11 +22,19 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..creators.facts import PostFact, tag_key
 from ..errors import TrustwatchError
@@ -57,10 +65,26 @@ def normalize_url(url: str) -> str:
     return f"{host}{path}" + (f"?{query}" if query else "")
 
 
+def _when(v: Any) -> date | datetime:
+    """A date (a whole day) or a datetime, from YAML's own dates or from text."""
+    if isinstance(v, date):  # datetime is a date too
+        return v
+    if isinstance(v, str):
+        for parse in (date.fromisoformat, datetime.fromisoformat):
+            try:
+                return parse(v.strip())
+            except ValueError:
+                pass
+    raise ValueError(f"{v!r} is not a date; write it as YYYY-MM-DD, or YYYY-MM-DDTHH:MM for a time of day")
+
+
+When = Annotated[date | datetime, BeforeValidator(_when)]
+
+
 class Window(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    start: date | datetime
-    end: date | datetime
+    start: When
+    end: When
 
     @model_validator(mode="after")
     def _order(self) -> Window:
