@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .report import campaign_report, load_campaign_report, write_campaign_report
+from .report import campaign_charts, campaign_report, load_campaign_report, write_campaign_report
 from .spec import (
     Campaign,
     CampaignError,
@@ -22,6 +22,7 @@ __all__ = [
     "Campaign",
     "CampaignError",
     "CampaignSpec",
+    "campaign_charts",
     "campaign_report",
     "find_campaign",
     "load_campaign",

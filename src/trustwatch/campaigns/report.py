@@ -154,6 +154,17 @@ CSV_TABLES = {
 }
 
 
+def campaign_charts(report: dict[str, Any], fmt: str = "svg") -> dict[str, bytes]:
+    """The report's charts as PNG or SVG bytes by name (what a web page embeds); charts with no
+    data are left out."""
+    out = {}
+    for name, draw in CHARTS.items():
+        fig = draw(report)
+        if fig is not None:
+            out[name] = charts.render(fig, fmt)
+    return out
+
+
 def write_campaign_report(report: dict[str, Any], out_dir: str | Path, fmt: str = "png") -> list[Path]:
     """CSV files and charts of one report in `out_dir` (created if needed); returns the paths."""
     out = Path(out_dir)
@@ -167,12 +178,9 @@ def write_campaign_report(report: dict[str, Any], out_dir: str | Path, fmt: str 
             for row in report[key]:
                 w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
         written.append(path)
-    for name, draw in CHARTS.items():
-        fig = draw(report)
-        if fig is None:
-            continue
+    for name, data in campaign_charts(report, fmt).items():
         path = out / f"{name}.{fmt}"
-        path.write_bytes(charts.render(fig, fmt))
+        path.write_bytes(data)
         written.append(path)
     return written
 

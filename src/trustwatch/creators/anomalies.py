@@ -27,6 +27,7 @@ from .facts import METRICS, PostFact
 Z_LIMIT = 3.5
 MIN_OWN = 5
 MIN_PEERS = 20
+LOO_LIMIT = 200
 MIN_SIGMA = 0.1  # in natural-log units: about ±10 %
 RATIO_METRICS = ("likes", "comments", "shares")
 
@@ -98,9 +99,11 @@ def find_anomalies(
         have = [(p, v) for p in posts if (v := p.metric(metric)) is not None]
         if len(have) <= MIN_OWN:
             continue
+        # Leave-one-out (a post is not its own baseline) while that is cheap; past LOO_LIMIT posts
+        # one post moves the median and MAD too little to matter, so one baseline serves all.
+        shared = Baseline.of([_log(v) for _, v in have]) if len(have) > LOO_LIMIT else None
         for i, (post, value) in enumerate(have):
-            others = [_log(v) for j, (_, v) in enumerate(have) if j != i]
-            base = Baseline.of(others)
+            base = shared or Baseline.of([_log(v) for j, (_, v) in enumerate(have) if j != i])
             x = _log(value)
             z = base.z(x)
             if z <= Z_LIMIT:
