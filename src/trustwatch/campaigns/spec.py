@@ -36,9 +36,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..creators.facts import PostFact, tag_key
+from ..creators.facts import PostFact, plain, tag_key
 from ..errors import TrustwatchError
-from ..normalize import fold
 from ..policy import format_validation_error
 
 _TZ = re.compile(r"^(?:UTC|Z|[+-](?:0\d|1[0-4]):[0-5]\d)$")
@@ -187,7 +186,7 @@ class Campaign:
         return frozenset(tag_key(t) for t in self.spec.hashtags)
 
     def _keywords(self) -> tuple[str, ...]:
-        return tuple(fold(k, teencode=False) for k in self.spec.keywords)
+        return tuple(plain(k) for k in self.spec.keywords)
 
     def seeds(self) -> dict[str, str]:
         """normalized URL -> the URL as written."""
@@ -201,7 +200,7 @@ class Campaign:
             return ()
         why = [f"hashtag:{t}" for t in sorted(post.tag_keys & self._tags())]
         if self._keywords():
-            text = fold(post.text, teencode=False)
+            text = plain(post.text)
             why += [f"keyword:{k}" for k in self._keywords() if re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text)]
         why += [f"article:{u}" for u in self.articles_of(post)]
         return tuple(why)

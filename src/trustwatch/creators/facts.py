@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
 
-from ..normalize import fold
 from ..store.engine import check_connection, make_engine, migrate, resolve_url
 from ..store.schema import AuthorRow, PostRow, PostVersionRow, ScanResultRow
 from .records import as_utc
@@ -31,8 +31,30 @@ DISCLOSURE_TAGS = frozenset(
         "affiliate", "affiliatelink", "taitro",
     }
 )
+def _plain_table() -> dict[int, str]:
+    table = {}
+    for cp in range(0xC0, 0x2000):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii():
+            table[cp] = base.lower()
+    table[ord("đ")] = table[ord("Đ")] = "d"
+    return table
+
+
+_PLAIN = _plain_table()
+
+
+def plain(text: str) -> str:
+    """Lowercase without diacritics (Vietnamese tones and marks, đ → d), in one C-speed pass.
+
+    Disclosures, hashtags and campaign keywords are written plainly by people who want to be
+    found, so this skips the evasion-aware folding the policy lexicons need (about twice as fast)."""
+    return " ".join(text.lower().translate(_PLAIN).split())
+
+
 DISCLOSURE_PHRASES = tuple(
-    fold(p)
+    plain(p)
     for p in (
         "được tài trợ", "tài trợ bởi", "bài viết quảng cáo", "nội dung quảng cáo", "hợp tác với",
         "hợp tác cùng", "có trả phí", "nhãn hàng gửi tặng", "tiếp thị liên kết", "paid partnership",
@@ -45,7 +67,7 @@ _HASHTAG_IN_TEXT = re.compile(r"(?<![\w#])#(\w+)")
 
 def tag_key(tag: str) -> str:
     """A hashtag compared without '#', case, diacritics or separators: #QuảngCáo == quangcao."""
-    return re.sub(r"[\s_\-.]", "", fold(tag.lstrip("#"), teencode=False))
+    return re.sub(r"[\s_\-.]", "", plain(tag.lstrip("#")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +104,7 @@ class PostFact:
     def discloses_ad(self) -> bool:
         if self.tag_keys & DISCLOSURE_TAGS:
             return True
-        folded = fold(self.text or "", teencode=False)
+        folded = plain(self.text or "")
         return any(p in folded for p in DISCLOSURE_PHRASES)
 
 
