@@ -107,15 +107,21 @@ def creators_show(
     creator_id: Annotated[str, typer.Argument(help="Author id as stored (or platform/author_id).")],
     db: DbOpt = DEFAULT_DB,
     platform: Annotated[str | None, typer.Option(help="Platform, when the id exists on several.")] = None,
+    campaigns: Annotated[
+        list[str] | None,
+        typer.Option("--campaigns", "-c", help="Campaign files or folders, to list the creator's contributions (default: ./campaigns, ./examples/campaigns when present)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the profile as one JSON object.")] = False,
 ) -> None:
-    """One creator's profile: posts, reach, engagement, reviewed record, anomalies and the score.
+    """One creator's profile: posts, reach, engagement, reviewed record, campaigns, anomalies and the score.
 
     Example: trustwatch creators show user:linh.review
     """
+    from .campaigns import load_campaigns
     from .creators import profile_data
 
-    p = profile_data(db, creator_id, platform)
+    paths = campaigns or [d for d in ("campaigns", "examples/campaigns") if Path(d).is_dir()]
+    p = profile_data(db, creator_id, platform, campaigns=load_campaigns(paths) if paths else [])
     if as_json:
         _print_json(p)
         return
@@ -140,6 +146,8 @@ def creators_show(
     c.print(f"confirmed violations {v['confirmed']} {v['by_category'] or ''} (overturned on appeal: {v['overturned']}); "
             f"appeals won {p['appeals']['won']}, lost {p['appeals']['lost']}; notices {p['notices']['by_status'] or 0}; "
             f"flagged by the scan, not reviewed: {p['flagged_unreviewed']} (never scored)", highlight=False)
+    for camp in p["campaigns"]:
+        c.print(f"campaign {camp['id']} ({camp['name']}): {camp['posts']} posts, {camp['views']:,} views", highlight=False)
     if not p["cases_available"]:
         c.print("(this database has no review records yet, so no violations can be counted)")
     for a in p["anomalies"]:

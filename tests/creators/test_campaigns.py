@@ -139,6 +139,8 @@ def test_report_csv_matches_the_posts(scanned: str, tmp_path: Path):
         w, h = png_size(out / f"{name}.png")
         assert w >= 800 and h >= 200, (name, w, h)
         assert (out / f"{name}.png").stat().st_size > 15_000
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count('<img src="data:image/png;base64,') == 4 and "<script" not in index
 
 
 def test_report_on_postgresql_as_svg(pg_server, tmp_path: Path):
@@ -199,3 +201,14 @@ def test_check_command_and_duplicate_ids(tmp_path: Path):
     assert res.returncode == 2 and "Traceback" not in res.stderr and "c.yaml" in res.stderr
     res = run_cli("campaigns", "report", "nope", "-c", str(CAMPAIGNS), "--db", str(tmp_path / "x.db"))
     assert res.returncode == 2 and "No campaign 'nope'" in res.stderr
+
+
+def test_creator_profile_lists_campaign_contributions(scanned: str):
+    import json
+
+    res = run_cli("creators", "show", "user:linh.review", "--json", "-c", str(CAMPAIGNS), "--db", scanned)
+    assert res.returncode == 0, res.stderr
+    contribution = json.loads(res.stdout)["campaigns"]
+    mine = [p for p in expected_posts() if p["author"]["id"] == "user:linh.review"]
+    assert contribution == [{"id": "canh-giac-lua-dao", "name": SPEC["name"], "posts": len(mine),
+                             "views": sum(m(p, "views") for p in mine)}]

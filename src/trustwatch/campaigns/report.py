@@ -178,11 +178,29 @@ def write_campaign_report(report: dict[str, Any], out_dir: str | Path, fmt: str 
             for row in report[key]:
                 w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
         written.append(path)
-    for name, data in campaign_charts(report, fmt).items():
+    images = campaign_charts(report, fmt)
+    for name, data in images.items():
         path = out / f"{name}.{fmt}"
         path.write_bytes(data)
         written.append(path)
+    written.append(_write_index(report, images, fmt, out / "index.html"))
     return written
+
+
+def _write_index(report: dict[str, Any], images: dict[str, bytes], fmt: str, path: Path) -> Path:
+    """One self-contained page with the charts (as data URIs) and the top tables."""
+    import base64
+
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from .. import __version__
+
+    mime = "image/svg+xml" if fmt == "svg" else "image/png"
+    uris = {k: f"data:{mime};base64," + base64.b64encode(v).decode() for k, v in images.items()}
+    env = Environment(loader=PackageLoader("trustwatch", "templates"), autoescape=select_autoescape(["html"]))
+    path.write_text(env.get_template("campaign.html").render(r=report, images=uris, version=__version__),
+                    encoding="utf-8")
+    return path
 
 
 def _n(n: int, word: str) -> str:
