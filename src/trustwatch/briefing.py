@@ -219,8 +219,9 @@ def _category_chart(data: dict[str, Any], t: dict[str, str]) -> Any:
     ax.set_yticks(y, [r["category"] for r in rows])
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color=charts.GRID)
-    ax.set_xlim(0, max(max(r["flagged"], r["confirmed"]) for r in rows) * 1.15 + 1)
-    ax.legend(frameon=False, fontsize=8.5, loc="lower right")
+    ax.set_xlim(0, max(max(r["flagged"], r["confirmed"]) for r in rows) * 1.12 + 1)
+    ax.xaxis.set_major_locator(charts.MaxNLocator(integer=True, nbins=6))
+    ax.legend(frameon=False, fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2)
     return fig
 
 
@@ -233,7 +234,8 @@ def _cluster_chart(data: dict[str, Any], t: dict[str, str]) -> Any:
     charts.title(fig, t["chart_cl"].format(phrase=charts.shorten(best["phrase"], 30), category=best["category"],
                                            prev=best["last_month"], now=best["this_month"]), t["chart_cl_sub"], ax)
     charts.hbars(ax, [f"{r['phrase']} · {r['category']}" for r in rows], [r["growth"] for r in rows],
-                 [f"{r['last_month']} → {r['this_month']}" for r in rows], label_chars=40)
+                 [f"+{r['growth']}  ({r['last_month']} → {r['this_month']})" for r in rows], label_chars=40,
+                 show_value=False)
     ax.xaxis.set_major_locator(charts.MaxNLocator(integer=True, nbins=5))
     return fig
 

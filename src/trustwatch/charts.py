@@ -73,6 +73,7 @@ def title(fig: Figure, headline: str, subtitle: str | None = None, ax: Any = Non
 def hbars(
     ax: Any, labels: Sequence[str], values: Sequence[float], notes: Sequence[str] | None = None,
     highlight_first: bool = True, color: str = PALETTE[0], room: float = 1.32, label_chars: int = 34,
+    show_value: bool = True,
 ) -> None:
     """Horizontal bars, largest on top, each labelled with its value (and a note) at its end."""
     y = list(range(len(labels)))[::-1]
@@ -86,7 +87,8 @@ def hbars(
     top = max(values, default=0) or 1
     ax.set_xlim(0, top * room)
     for yi, v, i in zip(y, values, range(len(values)), strict=True):
-        text = human(v) + (f"  ·  {notes[i]}" if notes else "")
+        parts = ([human(v)] if show_value else []) + ([notes[i]] if notes else [])
+        text = "  ·  ".join(parts)
         ax.text(v + top * 0.01, yi, text, va="center", fontsize=8.5, color=INK)
 
 
