@@ -160,3 +160,21 @@ def test_as_of_is_respected(scanned: str):
         reviews.close()
     # A decision taken after the date asked about is not part of the record as of that date.
     assert next(p for p in load_profiles(scanned, as_of=early) if p.creator_id == "user:binh").score.score == 100.0
+
+
+def test_watchlist_from_reviewed_decisions(scanned: str):
+    reviews = Reviews(scanned)
+    try:
+        reviews.confirm("tiktok", "tt:binh:6", "scam")
+        reviews.confirm("tiktok", "tt:binh:7", "scam")
+    finally:
+        reviews.close()
+    res = run_cli("creators", "--watchlist", "--json", "--db", scanned)
+    assert res.returncode == 0, res.stderr
+    watch = json.loads(res.stdout)
+    assert [(w["rank"], w["creator_id"]) for w in watch] == [(1, "user:binh")]
+    assert watch[0]["reasons"][0].startswith("2 confirmed violations in the last 365 days: 2 scam (high)")
+    top = json.loads(run_cli("creators", "--json", "--db", scanned).stdout)
+    assert [r["creator_id"] for r in top] == ["user:an"]  # a watched creator is never recognised
+    res = run_cli("creators", "--watchlist", "--db", scanned)
+    assert res.returncode == 0 and "Binh" in res.stdout
