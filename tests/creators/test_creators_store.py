@@ -178,3 +178,30 @@ def test_watchlist_from_reviewed_decisions(scanned: str):
     assert [r["creator_id"] for r in top] == ["user:an"]  # a watched creator is never recognised
     res = run_cli("creators", "--watchlist", "--db", scanned)
     assert res.returncode == 0 and "Binh" in res.stdout
+
+
+def test_bad_input_is_one_sentence(tmp_path: Path):
+    res = run_cli("creators", "--by", "colour", "--db", str(tmp_path / "x.db"))
+    assert res.returncode == 2 and res.stderr.startswith("error: --by 'colour' is not a grouping")
+    res = run_cli("creators", "--db", str(tmp_path / "missing" / "x.db"))
+    assert res.returncode == 2 and "does not exist" in " ".join(res.stderr.split()) and "Traceback" not in res.stderr
+    bad = tmp_path / "not-a-db.db"
+    bad.write_text("hello, I am not SQLite")
+    res = run_cli("creators", "show", "user:x", "--db", str(bad))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_odd_records_do_not_break_profiles(tmp_path: Path):
+    # Metrics of the wrong type (the scan quarantines that record), no created_at, no author.
+    rows = [post(i, "odd", f"Bài số {i}", 100, 5) for i in range(5)]
+    rows[0]["metrics"] = {"views": "1200", "likes": -4, "comments": "many", "shares": 1.5}
+    del rows[1]["created_at"]
+    rows.append({"id": "tt:anon", "platform": "tiktok", "text": "không có tác giả"})
+    db = str(tmp_path / "t.db")
+    res = run_cli("scan", str(write_jsonl(tmp_path / "p.jsonl", rows)), "--db", db, "--out", str(tmp_path / "r.jsonl"))
+    assert res.returncode == 0, res.stderr
+    profiles = load_profiles(db)
+    assert [p.creator_id for p in profiles] == ["user:odd"]
+    odd = profiles[0].as_dict()
+    assert odd["posts"] == 4 and odd["score"] is None and odd["first_post"] is not None
+    assert odd["score_status"] == "insufficient data" and odd["reach"] == 400

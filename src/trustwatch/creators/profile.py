@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -49,7 +49,6 @@ class CreatorProfile:
     flagged_unreviewed: int  # posts the latest scan flagged: shown, never scored
     score: ScoreBreakdown
     cases_available: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> CreatorKey:
