@@ -55,6 +55,9 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_cat_sub": "Per category: flagged by the scan (posts published in the month) and confirmed by reviewers (decided in the month)",
         "chart_cl": "Fastest-growing: “{phrase}” ({category}), {prev} → {now} posts",
         "chart_cl_sub": "Flagged posts sharing an evidence phrase: this month against last month",
+        "reason_posts": "{n} posts", "reason_clean": "no confirmed violations",
+        "reason_viol": "{n} confirmed violation(s), decayed", "reason_disc": "disclosed {d} of {s} sponsored posts",
+        "reason_anom": "check first: engagement anomalies on {n} post(s)",
         "generated": "Generated", "no_cases": "This database has no review records yet: nothing is confirmed.",
     },
     "vi": {
@@ -74,6 +77,10 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_cat_sub": "Theo hạng mục: hệ thống gắn cờ (bài đăng trong tháng) và người duyệt xác nhận (quyết định trong tháng)",
         "chart_cl": "Tăng nhanh nhất: “{phrase}” ({category}), {prev} → {now} bài",
         "chart_cl_sub": "Các bài bị gắn cờ có chung cụm từ bằng chứng: tháng này so với tháng trước",
+        "reason_posts": "{n} bài đăng", "reason_clean": "không có vi phạm nào được xác nhận",
+        "reason_viol": "{n} vi phạm đã xác nhận (giảm dần theo thời gian)",
+        "reason_disc": "đã ghi rõ quảng cáo ở {d}/{s} bài được tài trợ",
+        "reason_anom": "cần kiểm tra trước: tương tác bất thường ở {n} bài",
         "generated": "Tạo lúc", "no_cases": "Cơ sở dữ liệu chưa có hồ sơ duyệt: chưa có vi phạm nào được xác nhận.",
     },
 }
@@ -195,7 +202,10 @@ def briefing_data(
         "new_wordings": wordings,
         "recognised": [
             {"rank": r.rank, "creator_id": r.profile.creator_id, "platform": r.profile.platform,
-             "name": r.profile.name, "mcn": r.profile.mcn, "score": r.profile.score.score, "reasons": list(r.reasons)}
+             "name": r.profile.name, "mcn": r.profile.mcn, "score": r.profile.score.score, "reasons": list(r.reasons),
+             "posts": r.profile.posts, "violations": len(r.profile.counted),
+             "disclosed": r.profile.disclosure()["disclosed"], "sponsored": r.profile.disclosure()["sponsored_posts"],
+             "anomaly_posts": len({a.post_id for a in r.profile.anomalies})}
             for r in recognised.get("all", [])
         ],
         "watchlist_count": len(watchlist(profiles, as_of)),

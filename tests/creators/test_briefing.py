@@ -76,6 +76,8 @@ def test_briefing_html_is_self_contained(db: str, tmp_path: Path, lang: str):
     assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', html)) == 2
     assert not re.search(r'(src|href)="(https?:)?//', html) and "<script" not in html and "<link" not in html
     assert "soi cầu" in html and ">clean<" in html
+    reason = "6 bài đăng; không có vi phạm nào được xác nhận" if lang == "vi" else "6 posts; no confirmed violations"
+    assert reason in html
 
 
 def test_bad_period_and_language(tmp_path: Path):
