@@ -236,6 +236,10 @@ def policy_list(policy: PolicyOpt = None) -> None:
 from .cli_cases import register as _register_cases
 
 _register_cases(app)
+# Creators, campaigns and the monthly briefing (cli_creators.py).
+from .cli_creators import register as _register_creators
+
+_register_creators(app)
 
 
 def main() -> None:
