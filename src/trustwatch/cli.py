@@ -217,6 +217,12 @@ def policy_list(policy: PolicyOpt = None) -> None:
         typer.echo(f"    {p.pack.criterion.strip()}")
 
 
+# Web app and HTTP API: serve, users, tokens (cli_web.py).
+from .cli_web import register as _register_web
+
+_register_web(app)
+
+
 def main() -> None:
     try:
         app()

@@ -203,4 +203,4 @@ class QuarantineRow(Base):
 metadata = Base.metadata
 
 # Web app tables (users, API tokens, sessions) live in schema_web.py on the same metadata.
-from . import schema_web  # noqa: E402,F401
+from . import schema_web  # noqa: F401
