@@ -1,0 +1,100 @@
+"""Fixtures for the web tests: one real SQLite database filled by a real `trustwatch scan` of the
+bundled examples plus a file of hostile posts, users of every role, and their API tokens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import EXAMPLES, run_cli, write_jsonl
+
+from trustwatch.cli_web import _accounts
+from trustwatch.web import WebSettings, create_app
+from trustwatch.web.accounts import Accounts
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("viewer", "reviewer", "admin")
+
+# Every field a page shows, filled with markup, script, javascript: links and odd Unicode. The
+# text also carries real evidence, so the post is flagged and its evidence is highlighted around
+# the hostile parts.
+HOSTILE_TEXT = (
+    '<script>alert("x")</script> Nhận xem bói, giải hạn <img src=x onerror=alert(1)> '
+    "\u202egnp.exe\u202c ib zalo 0912 345 678 </mark><b>bold</b> {{ 7*7 }} \u200bẩn"
+)
+HOSTILE = [
+    {
+        "id": "evil:1",
+        "platform": "face<b>book</b>",
+        "url": "javascript:alert(document.cookie)",
+        "author": {"id": "<script>alert(2)</script>", "name": "Thầy \u202eiòb<img src=x onerror=alert(3)>"},
+        "text": HOSTILE_TEXT,
+        "title": "<a href=\"javascript:alert(4)\">click</a> xem bói",
+        "hashtags": ["giaihan", "<svg onload=alert(5)>"],
+    },
+    {
+        "id": "evil:2",
+        "platform": "facebook",
+        "url": "https://example.com/\"><script>alert(6)</script>",
+        "author": {"id": "page:evil2", "name": "\"><svg/onload=alert(7)>"},
+        "text": "Giải hạn, cắt duyên âm 500k/lần, chuyển khoản trước ' onmouseover='alert(8)",
+    },
+]
+
+
+@pytest.fixture(scope="session")
+def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database after a real scan of the examples and the hostile posts."""
+    root = tmp_path_factory.mktemp("web")
+    hostile = write_jsonl(root / "hostile.jsonl", HOSTILE)
+    db = root / "trustwatch.db"
+    res = run_cli("scan", str(EXAMPLES), str(hostile), "--db", str(db), "--out", str(root / "results.jsonl"))
+    assert res.returncode == 0, res.stderr
+    accounts = _accounts(str(db))
+    for role in ROLES:
+        accounts.add_user(f"{role}1", role, PASSWORD)
+    accounts.add_user("target1", "viewer", PASSWORD)  # the one the admin routes act on
+    return db
+
+
+@pytest.fixture(scope="session")
+def app(web_db: Path) -> Any:
+    return create_app(WebSettings(db=str(web_db), login_per_name=1000, login_per_address=1000))
+
+
+@pytest.fixture(scope="session")
+def tokens(app: Any) -> dict[str, str]:
+    accounts: Accounts = app.state.accounts
+    return {role: accounts.create_token(f"{role}1", "tests") for role in ROLES}
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    """Sign in through the login form as a browser would (the form's CSRF nonce included)."""
+    form = client.get("/login")
+    nonce = form.cookies.get("tw_login_csrf") or client.cookies.get("tw_login_csrf")
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": nonce, "next": "/"},
+                       follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def results_of(web_db: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (web_db.parent / "results.jsonl").read_text().splitlines()]
