@@ -45,7 +45,7 @@ def texts() -> list[str]:
 
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
 def summary(name: str, lat_s: list[float], wall: float, errors: int) -> dict[str, object]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import EXAMPLES, run_cli, write_jsonl
 
+from helpers import EXAMPLES, run_cli, write_jsonl
 from trustwatch.cli_web import _accounts
 from trustwatch.web import WebSettings, create_app
 from trustwatch.web.accounts import Accounts

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOSTILE_TEXT, bearer, results_of
 from fastapi.testclient import TestClient
+
+from conftest import HOSTILE_TEXT, bearer, results_of
 
 
 @pytest.fixture

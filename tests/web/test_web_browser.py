@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from helpers import REPO, TRUSTWATCH, run_cli
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from conftest import HOSTILE, login
 from fastapi.testclient import TestClient
 
+from conftest import login
 from trustwatch.web.render import reveal, segments, web_url
+
 
 class Tags(HTMLParser):
     """The elements and attributes a browser would build from the page."""
@@ -90,7 +91,7 @@ def test_evidence_is_highlighted_at_the_offsets(browser: TestClient) -> None:
     assert text_findings
     page = browser.get(f"/posts/{pks['evil:1']}").text
     body = page.split('id="post-text">', 1)[1].split("</div>", 1)[0]
-    marked = [htmllib.unescape(re.sub(r"<span class=\"inv\"[^>]*>[^<]*</span>", "", m)) for m in re.findall(r"<mark [^>]*>(.*?)</mark>", body, re.S)]
+    marked = [htmllib.unescape(re.sub(r"<span class=\"inv\"[^>]*>[^<]*</span>", "", m)) for m in re.findall(r"<mark [^>]*>(.*?)</mark>", body, re.DOTALL)]
     assert marked and all(any(m == f["excerpt"] for f in text_findings) for m in marked)
     # Removing the marks gives back the whole original text, escaped once.
     plain = htmllib.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<span class=\"inv\" title=\"U\+([0-9A-F]+)\">[^<]*</span>", lambda m: chr(int(m.group(1), 16)), body)))

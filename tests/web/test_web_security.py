@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, bearer, csrf_of, login
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from conftest import PASSWORD, bearer, csrf_of, login
 from trustwatch.web import ROUTERS, WebSettings, create_app
 from trustwatch.web.accounts import ROLE_RANK
 from trustwatch.web.app import PUBLIC
@@ -198,7 +198,7 @@ def test_forms_need_the_session_csrf_token(client: TestClient, app: Any) -> None
 def test_login_is_rate_limited(tmp_path: Path, web_db: Path) -> None:
     app = create_app(WebSettings(db=str(web_db), login_per_name=3, login_per_address=10))
     with TestClient(app, raise_server_exceptions=False) as c:
-        assert [login(c, "reviewer1", "guess number %d" % i).status_code for i in range(3)] == [401, 401, 401]
+        assert [login(c, "reviewer1", f"guess number {i}").status_code for i in range(3)] == [401, 401, 401]
         r = login(c, "reviewer1")  # even the right password waits now
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
         assert login(c, "viewer1").status_code == 303  # another name from the same address still may

@@ -1,8 +1,9 @@
 """The composition root of the web app: open the store, build the detector once, register every
 area's router in one place, and add the error handlers and security headers.
 
-Each area is a router module of its own (`routes_<area>.py`) exposing `router`; adding an area is
-one line in `ROUTERS`. Every route declares the role it needs with `security.role(...)`; a test walks
+Each area is a router module of its own (`routes_<area>.py`) exposing `router` and, optionally,
+`setup(app)` (to build its service once, add a navigation entry or a dashboard panel); adding an
+area is one line in `AREAS`. Every route declares the role it needs with `security.role(...)`; a test walks
 `app.routes` and fails on any route that does not (apart from the few public ones in `PUBLIC`).
 """
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -37,18 +39,19 @@ from .accounts import Accounts
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
-# The one place where areas are registered (cases, creators, campaigns, clusters, notices, appeals
-# and audit add their routers here when their modules are merged).
-ROUTERS = [
-    routes_session.router,
-    routes_dashboard.router,
-    routes_scans.router,
-    routes_posts.router,
-    routes_authors.router,
-    routes_moderations.router,
-    routes_admin.router,
-    routes_docs.router,
+# The one place where areas are registered (creators, campaigns and clusters add theirs here when
+# their modules are merged).
+AREAS: list[ModuleType] = [
+    routes_session,
+    routes_dashboard,
+    routes_scans,
+    routes_posts,
+    routes_authors,
+    routes_moderations,
+    routes_admin,
+    routes_docs,
 ]
+ROUTERS = [area.router for area in AREAS]
 
 # Routes anyone may reach: signing in, the language switch, static files, the health check.
 PUBLIC = {"/login", "/lang/{code}", "/static", "/healthz"}
@@ -100,9 +103,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.moderator = Moderator(detector, f"trustwatch-packs-{fingerprint[:12]}")
     app.state.limiter = LoginLimiter(settings.login_per_name, settings.login_per_address, settings.login_window_s)
 
+    # Navigation entries ((href, label key), after the built-in ones) and dashboard panels
+    # (callables returning a template name and its context) that areas add in their setup().
+    app.state.nav = []
+    app.state.dashboard_panels = []
+
     errors.install(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    for area in AREAS:
+        app.include_router(area.router)
+        setup = getattr(area, "setup", None)
+        if setup is not None:
+            setup(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders, https=settings.https)
 

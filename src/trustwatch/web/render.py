@@ -78,7 +78,8 @@ def page(request: Request, template: str, status: int = 200, headers: dict[str, 
     principal = current_principal(request) if lookup else getattr(request.state, "principal", None)
     html = env.get_template(template).render(
         request=request, lang=lang, t=translator(lang), labels=LABELS, me=principal,
-        csrf=principal.csrf_token if principal is not None else None, path=request.url.path, **ctx,
+        csrf=principal.csrf_token if principal is not None else None, path=request.url.path,
+        nav=getattr(request.app.state, "nav", []), **ctx,
     )
     return HTMLResponse(html, status_code=status, headers=headers)
 

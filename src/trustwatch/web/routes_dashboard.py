@@ -32,4 +32,5 @@ def dashboard(request: Request) -> HTMLResponse:
     data = _overview(request)
     chart = grouped_bars([(f"#{s['id']}", s["per_category"]) for s in data["series"][-12:]], data["categories"])
     scans = request.app.state.store.list_scans()[:8]
-    return page(request, "dashboard.html", chart=chart, scans=scans, **data)
+    panels = [panel(request) for panel in request.app.state.dashboard_panels]
+    return page(request, "dashboard.html", chart=chart, scans=scans, panels=panels, **data)
