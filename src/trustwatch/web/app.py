@@ -36,11 +36,18 @@ from . import (
     routes_session,
 )
 from .accounts import Accounts
+
+try:  # the review workflow (trustwatch.cases, issue 7) is merged separately; its router needs it
+    from . import routes_cases
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith("trustwatch.cases"):
+        raise
+    routes_cases = None  # type: ignore[assignment]
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
 # The one place where areas are registered (creators, campaigns and clusters add theirs here when
-# their modules are merged).
+# their modules are merged). Cases, appeals, notices and audit come in with the cases area.
 AREAS: list[ModuleType] = [
     routes_session,
     routes_dashboard,
@@ -50,6 +57,7 @@ AREAS: list[ModuleType] = [
     routes_moderations,
     routes_admin,
     routes_docs,
+    *([routes_cases] if routes_cases is not None else []),
 ]
 ROUTERS = [area.router for area in AREAS]
 
