@@ -147,3 +147,39 @@ def test_a_viewer_token_works_over_real_http(server: str, web_db: Path) -> None:
 
     with urllib.request.urlopen(req, timeout=10) as r:
         assert json.load(r)["results"][0]["flagged"] is True
+
+
+def test_two_reviewers_confirm_a_case_in_the_browser(server: str, web_db: Path, browser: Any) -> None:
+    from trustwatch.web.app import routes_cases
+
+    if routes_cases is None:
+        pytest.skip("the cases area (trustwatch.cases) is not merged in this tree")
+    import json
+
+    token = run_cli("tokens", "create", "--user", "lan", "--db", str(web_db)).stdout.strip()
+    req = urllib.request.Request(server + "/v1/cases/open", data=b"{}", method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        json.load(r)
+    ARTIFACTS.mkdir(exist_ok=True)
+    case_url = None
+    for who in ("lan", "minh"):
+        ctx = browser.new_context(locale="en-US")
+        page = ctx.new_page()
+        _login(page, server, who, "/cases" if case_url is None else case_url)
+        if case_url is None:
+            page.locator("a.case-link").first.click()
+            page.wait_for_load_state()
+            case_url = page.url.removeprefix(server)
+        page.fill("textarea[name=reason]", f"{who}: paid service with a price and a contact")
+        page.click("button[name=outcome][value=confirm]")
+        page.wait_for_load_state()
+        assert page.url.endswith(case_url)
+        assert who in page.locator("table").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"case-after-{who}.png"), full_page=True)
+        status = page.locator(".case-status").inner_text()
+        ctx.close()
+    assert status in ("confirmed", "open")  # high severity needs two reviewers; both have now decided
+    with urllib.request.urlopen(urllib.request.Request(server + "/v1" + case_url, headers={"Authorization": f"Bearer {token}"})) as r:
+        case = json.load(r)["item"]
+    assert case["status"] == "confirmed" and {d["reviewer"] for d in case["decisions"]} == {"lan", "minh"}
