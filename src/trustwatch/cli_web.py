@@ -46,6 +46,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Policy pack file or folder (repeatable).")] = None,
     https: Annotated[bool, typer.Option("--https", help="Served behind TLS: Secure cookies and HSTS.")] = False,
+    campaigns: Annotated[list[str] | None, typer.Option("--campaigns", help="Folder of campaign YAML files (repeatable).")] = None,
 ) -> None:
     """Run the web UI and HTTP API (OpenAPI reference at /docs, the document at /openapi.json).
 
@@ -55,7 +56,7 @@ def serve(
 
     from .web import WebSettings, create_app
 
-    app = create_app(WebSettings(db=db, policy=policy, https=https))
+    app = create_app(WebSettings(db=db, policy=policy, https=https, campaigns=campaigns))
     typer.echo(f"trustwatch web on http://{host}:{port}/ (database {app.state.store.url}); stop with Ctrl-C", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=https, server_header=False)
 

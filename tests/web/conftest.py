@@ -45,12 +45,27 @@ HOSTILE = [
     },
 ]
 
+# One creator with enough posts for a credibility score (the creators area needs five), one of
+# them flagged: confirming its case must move the score.
+CREATOR = {"id": "page:thaybinh", "name": "Thầy Bình"}
+CREATOR_POSTS = [
+    {"id": f"cr:{i}", "platform": "facebook", "author": CREATOR, "text": text}
+    for i, text in enumerate([
+        "Nhận xem bói, giải hạn đầu năm, ib zalo 0912 345 678 để đặt lịch",
+        "Chúc mọi người một tuần mới bình an.",
+        "Hôm nay trời Hà Nội se lạnh, nhớ mặc ấm nhé.",
+        "Cảm ơn các bạn đã theo dõi trang.",
+        "Ảnh chùa Một Cột sáng nay rất đẹp.",
+        "Cuối tuần này mình nghỉ, hẹn gặp lại mọi người.",
+    ])
+]
+
 
 @pytest.fixture(scope="session")
 def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database after a real scan of the examples and the hostile posts."""
     root = tmp_path_factory.mktemp("web")
-    hostile = write_jsonl(root / "hostile.jsonl", HOSTILE)
+    hostile = write_jsonl(root / "hostile.jsonl", HOSTILE + CREATOR_POSTS)
     db = root / "trustwatch.db"
     res = run_cli("scan", str(EXAMPLES), str(hostile), "--db", str(db), "--out", str(root / "results.jsonl"))
     assert res.returncode == 0, res.stderr

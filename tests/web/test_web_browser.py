@@ -149,37 +149,51 @@ def test_a_viewer_token_works_over_real_http(server: str, web_db: Path) -> None:
         assert json.load(r)["results"][0]["flagged"] is True
 
 
-def test_two_reviewers_confirm_a_case_in_the_browser(server: str, web_db: Path, browser: Any) -> None:
-    from trustwatch.web.app import routes_cases
+def _api(server: str, token: str, path: str, body: bytes | None = None) -> Any:
+    import json
+
+    req = urllib.request.Request(server + path, data=body, method="POST" if body is not None else "GET",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def test_two_reviewers_confirm_a_case_and_the_creators_score_changes(server: str, web_db: Path, browser: Any) -> None:
+    from conftest import CREATOR
+    from trustwatch.web.app import routes_cases, routes_creators
 
     if routes_cases is None:
         pytest.skip("the cases area (trustwatch.cases) is not merged in this tree")
-    import json
-
     token = run_cli("tokens", "create", "--user", "lan", "--db", str(web_db)).stdout.strip()
-    req = urllib.request.Request(server + "/v1/cases/open", data=b"{}", method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        json.load(r)
+    _api(server, token, "/v1/cases/open", b"{}")
+    cases = _api(server, token, "/v1/cases?status=open&limit=1000")["items"]
+    case = next(c for c in cases if c["author_id"] == CREATOR["id"])
+    case_url = f"/cases/{case['id']}"
+    creator_url = f"/creators/facebook/{CREATOR['id']}"
     ARTIFACTS.mkdir(exist_ok=True)
-    case_url = None
+    scores = []
     for who in ("lan", "minh"):
         ctx = browser.new_context(locale="en-US")
         page = ctx.new_page()
-        _login(page, server, who, "/cases" if case_url is None else case_url)
-        if case_url is None:
-            page.locator("a.case-link").first.click()
-            page.wait_for_load_state()
-            case_url = page.url.removeprefix(server)
-        page.fill("textarea[name=reason]", f"{who}: paid service with a price and a contact")
+        _login(page, server, who, creator_url if routes_creators is not None else case_url)
+        if routes_creators is not None:
+            scores.append(float(page.locator("#creator-score").inner_text()))
+            page.goto(server + case_url)
+        assert page.locator("#post-text mark, .case-text mark").count() >= 2  # the evidence, highlighted
+        page.fill("textarea[name=reason]", f"{who}: paid fortune-telling with a price and a contact")
         page.click("button[name=outcome][value=confirm]")
         page.wait_for_load_state()
-        assert page.url.endswith(case_url)
-        assert who in page.locator("table").first.inner_text()
+        assert page.url.endswith(case_url) and who in page.locator("table").first.inner_text()
         page.screenshot(path=str(ARTIFACTS / f"case-after-{who}.png"), full_page=True)
-        status = page.locator(".case-status").inner_text()
+        if who == "minh":
+            assert page.locator(".case-status").inner_text() == "confirmed"
+            if routes_creators is not None:
+                page.goto(server + creator_url)
+                scores.append(float(page.locator("#creator-score").inner_text()))
+                assert page.locator("#violations-confirmed").inner_text() == "1"
+                page.screenshot(path=str(ARTIFACTS / "creator-after-confirm.png"), full_page=True)
         ctx.close()
-    assert status in ("confirmed", "open")  # high severity needs two reviewers; both have now decided
-    with urllib.request.urlopen(urllib.request.Request(server + "/v1" + case_url, headers={"Authorization": f"Bearer {token}"})) as r:
-        case = json.load(r)["item"]
+    case = _api(server, token, f"/v1/cases/{case['id']}")["item"]
     assert case["status"] == "confirmed" and {d["reviewer"] for d in case["decisions"]} == {"lan", "minh"}
+    if routes_creators is not None:
+        assert scores[0] == scores[1] and scores[2] < scores[0]  # only the confirmed decision moved it

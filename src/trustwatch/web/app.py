@@ -43,6 +43,12 @@ except ModuleNotFoundError as exc:
     if not (exc.name or "").startswith("trustwatch.cases"):
         raise
     routes_cases = None  # type: ignore[assignment]
+try:  # creators and campaigns (trustwatch.creators / trustwatch.campaigns, issue 6), likewise
+    from . import routes_creators
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith(("trustwatch.creators", "trustwatch.campaigns")):
+        raise
+    routes_creators = None  # type: ignore[assignment]
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
@@ -57,7 +63,7 @@ AREAS: list[ModuleType] = [
     routes_moderations,
     routes_admin,
     routes_docs,
-    *([routes_cases] if routes_cases is not None else []),
+    *[area for area in (routes_cases, routes_creators) if area is not None],
 ]
 ROUTERS = [area.router for area in AREAS]
 
@@ -72,6 +78,7 @@ class WebSettings:
     db: str = "./trustwatch.db"
     policy: list[str] | None = None
     https: bool = False  # behind TLS: Secure cookies and HSTS
+    campaigns: list[str] | None = None  # folders of campaign YAML files (creators area)
     login_per_name: int = 5
     login_per_address: int = 20
     login_window_s: float = 900.0

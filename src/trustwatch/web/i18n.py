@@ -109,6 +109,23 @@ LABELS: dict[str, dict[str, str]] = {
     "actor": {"en": "actor", "vi": "người thực hiện"},
     "action": {"en": "action", "vi": "hành động"},
     "entity": {"en": "entity", "vi": "đối tượng"},
+    # creators and campaigns (routes_creators)
+    "creators": {"en": "Creators", "vi": "Nhà sáng tạo"},
+    "creator": {"en": "Creator", "vi": "Nhà sáng tạo"},
+    "campaigns": {"en": "Campaigns", "vi": "Chiến dịch"},
+    "credibility": {"en": "Credibility score", "vi": "Điểm uy tín"},
+    "component": {"en": "component", "vi": "thành phần"},
+    "value": {"en": "value", "vi": "giá trị"},
+    "weight": {"en": "weight", "vi": "trọng số"},
+    "contribution": {"en": "contribution", "vi": "đóng góp"},
+    "violations": {"en": "Confirmed violations", "vi": "Vi phạm đã xác nhận"},
+    "overturned": {"en": "overturned", "vi": "đã hủy"},
+    "recognition": {"en": "Recognition", "vi": "Ghi nhận"},
+    "watchlist": {"en": "Watchlist", "vi": "Danh sách theo dõi"},
+    "creator_profile": {"en": "Creator profile and score", "vi": "Hồ sơ và điểm nhà sáng tạo"},
+    "no_campaigns": {"en": "No campaign files: start the server with --campaigns DIR.", "vi": "Chưa có tệp chiến dịch: chạy máy chủ với --campaigns DIR."},
+    "top_contributors": {"en": "Top contributors", "vi": "Người đóng góp nhiều nhất"},
+    "views": {"en": "views", "vi": "lượt xem"},
 }
 
 
