@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, bearer, csrf_of, login
 from trustwatch.web import ROUTERS, WebSettings, create_app
 from trustwatch.web.accounts import ROLE_RANK
-from trustwatch.web.app import PUBLIC, routes_cases, routes_creators
+from trustwatch.web.app import PUBLIC, routes_cases, routes_clusters, routes_creators
 from trustwatch.web.security import ROLE_KEY
 
 # What each route must require. A new route fails `test_every_route_declares_its_role` until it is
@@ -86,13 +86,20 @@ if routes_creators is not None:  # creators and campaigns, when that area is mer
         ("GET", "/campaigns"): "viewer",
         ("GET", "/campaigns/{campaign_id}"): "viewer",
     }
+if routes_clusters is not None:  # source clusters, when the sources area is merged
+    EXPECTED |= {
+        ("GET", "/v1/clusters"): "viewer",
+        ("GET", "/v1/clusters/{cluster_id}"): "viewer",
+        ("GET", "/clusters"): "viewer",
+        ("GET", "/clusters/{cluster_id}"): "viewer",
+    }
 FILL = {"scan_id": "1", "pk": "1", "name": "target1", "code": "vi", "case_id": "1", "appeal_id": "1", "notice_id": "1", "item_id": "1",
-        "platform": "facebook", "creator_id:path": "page:1", "campaign_id": "none"}
+        "platform": "facebook", "creator_id:path": "page:1", "campaign_id": "none", "cluster_id": "1"}
 BODIES = {"/v1/moderations": {"json": {"input": "xem bói"}}, "/admin/users/{name}/role": {"data": {"role": "viewer"}},
           "/v1/cases/open": {"json": {}}}
 
 
-BASE_OK = {path for _, path in EXPECTED if not any(k in path for k in ("case", "appeal", "notice", "audit", "compliance", "creator", "campaign"))}
+BASE_OK = {path for _, path in EXPECTED if not any(k in path for k in ("case", "appeal", "notice", "audit", "compliance", "creator", "campaign", "cluster"))}
 
 
 def routes() -> list[tuple[str, str, APIRoute]]:

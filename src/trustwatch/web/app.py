@@ -49,6 +49,12 @@ except ModuleNotFoundError as exc:
     if not (exc.name or "").startswith(("trustwatch.creators", "trustwatch.campaigns")):
         raise
     routes_creators = None  # type: ignore[assignment]
+try:  # source clusters (trustwatch.dedupe, issue 5), likewise
+    from . import routes_clusters
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith("trustwatch.dedupe"):
+        raise
+    routes_clusters = None  # type: ignore[assignment]
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
@@ -63,7 +69,7 @@ AREAS: list[ModuleType] = [
     routes_moderations,
     routes_admin,
     routes_docs,
-    *[area for area in (routes_cases, routes_creators) if area is not None],
+    *[area for area in (routes_cases, routes_creators, routes_clusters) if area is not None],
 ]
 ROUTERS = [area.router for area in AREAS]
 

@@ -126,6 +126,15 @@ LABELS: dict[str, dict[str, str]] = {
     "no_campaigns": {"en": "No campaign files: start the server with --campaigns DIR.", "vi": "Chưa có tệp chiến dịch: chạy máy chủ với --campaigns DIR."},
     "top_contributors": {"en": "Top contributors", "vi": "Người đóng góp nhiều nhất"},
     "views": {"en": "views", "vi": "lượt xem"},
+    # source clusters (routes_clusters)
+    "clusters": {"en": "Sources", "vi": "Nguồn lan truyền"},
+    "cluster": {"en": "Cluster", "vi": "Cụm"},
+    "accounts": {"en": "accounts", "vi": "tài khoản"},
+    "earliest": {"en": "Earliest post", "vi": "Bài sớm nhất"},
+    "coordinated": {"en": "likely coordinated", "vi": "có thể phối hợp"},
+    "spread_tree": {"en": "How it spread", "vi": "Cây lan truyền"},
+    "growth": {"en": "Posts per day", "vi": "Số bài mỗi ngày"},
+    "no_clusters": {"en": "No cluster of near-duplicate posts yet.", "vi": "Chưa có cụm bài gần trùng lặp nào."},
 }
 
 

@@ -47,6 +47,12 @@ def reveal(value: Any) -> Markup:
     return Markup("").join(out)
 
 
+def reveal_text(value: Any) -> str:
+    """Like `reveal`, as plain text (for places that hold no markup: SVG labels, attributes)."""
+    text = "" if value is None else str(value)
+    return "".join(f"⟨U+{ord(ch):04X}⟩" if _is_hidden(ch) else ch for ch in text)
+
+
 def web_url(value: Any) -> str | None:
     """The URL when it is an http(s) link a browser may follow; None for javascript:, data:, etc."""
     if not isinstance(value, str) or len(value) > 4096:
@@ -67,6 +73,7 @@ def segments(text: str | None, findings: list[dict[str, Any]], source: str = "te
 
 env = Environment(loader=PackageLoader("trustwatch.web", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
 env.filters["reveal"] = reveal
+env.filters["reveal_text"] = reveal_text
 env.globals["web_url"] = web_url
 env.globals["segments"] = segments
 env.globals["version"] = __version__
