@@ -55,6 +55,12 @@ except ModuleNotFoundError as exc:
     if not (exc.name or "").startswith("trustwatch.dedupe"):
         raise
     routes_clusters = None  # type: ignore[assignment]
+try:  # images in /v1/moderations: OCR and hash banks of the media area (trustwatch.extract, issue 4)
+    from .media_images import ExtractImageReader
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith(("trustwatch.extract", "PIL", "pdqhash", "numpy")):
+        raise
+    ExtractImageReader = None  # type: ignore[assignment,misc]
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
@@ -121,7 +127,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.store = Store(engine)
     app.state.accounts = Accounts(engine)
     app.state.packs = {p.id: p for p in packs}
-    app.state.moderator = Moderator(detector, f"trustwatch-packs-{fingerprint[:12]}")
+    images = ExtractImageReader(app.state.store) if ExtractImageReader is not None else None
+    app.state.moderator = Moderator(detector, f"trustwatch-packs-{fingerprint[:12]}", images)
     app.state.limiter = LoginLimiter(settings.login_per_name, settings.login_per_address, settings.login_window_s)
 
     # Navigation entries ((href, label key), after the built-in ones) and dashboard panels

@@ -8,9 +8,11 @@ answered by trustwatch's policy packs, with the evidence (`findings`) added to e
   its `start`/`end` index that part's original text. A plain string's findings use `source: "text"`.
 - Categories are the active pack ids; `category_applied_input_types` lists the input types that
   were actually analysed for each category.
-- Images: only `data:image/…;base64,…` URLs are accepted (the server never fetches a URL). Reading
-  text in images needs the media extractor, which this build does not include; such a part gets an
-  entry in the result's `errors` and counts for nothing, rather than being reported as clean.
+- Images: only `data:image/…;base64,…` URLs are accepted (the server never fetches a URL). With the
+  media extractor present (`trustwatch.extract`, issue 4) an image's text is read by OCR and scored
+  together with the text parts (findings' source `image:N:ocr…`, offsets into the OCR text) and the
+  image is matched against the hash banks; without it, or when an image cannot be read, the part
+  gets an entry in the result's `errors` and counts for nothing, rather than being reported clean.
 - `model` is accepted for compatibility and ignored; the response names the packs that ran.
 """
 
@@ -20,13 +22,13 @@ import base64
 import binascii
 import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..detect import Detector
 from ..detect.base import Document
-from ..normalize import normalize
+from ..normalize import Normalized, normalize
 
 MAX_ITEMS = 64
 MAX_TEXT = 100_000  # the same limit as scanned records
@@ -102,6 +104,7 @@ class Result(BaseModel):
     category_applied_input_types: dict[str, list[str]]
     findings: list[Finding]
     errors: list[InputError] = Field(default_factory=list, description="Parts that could not be analysed, one sentence each.")
+    extracted: dict[str, str] = Field(default_factory=dict, description="Text read from images, by source: what image findings' offsets index.")
 
 
 class ModerationResponse(BaseModel):
@@ -113,8 +116,8 @@ class ModerationResponse(BaseModel):
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+)?(;[a-z0-9=.+-]+)*?;base64,", re.IGNORECASE)
 
 
-def check_image_url(url: str) -> str | None:
-    """None when `url` is an image data URL we could analyse; otherwise why not, in one sentence."""
+def decode_image_url(url: str) -> tuple[str, bytes] | str:
+    """(media type, bytes) of an image data URL; otherwise why it cannot be used, in one sentence."""
     m = _DATA_URL.match(url)
     if not m:
         if url.startswith(("http://", "https://")):
@@ -127,23 +130,40 @@ def check_image_url(url: str) -> str | None:
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         return "The image data URL is not valid base64."
+    if not raw:
+        return "The image data URL holds no data."
     if len(raw) > MAX_IMAGE_BYTES:
         return f"The image is {len(raw):,} bytes; the limit is {MAX_IMAGE_BYTES:,}."
-    return None
+    return m.group(1).lower(), raw
+
+
+class ImageReader(Protocol):
+    """Reads text from images and matches them against hash banks (the media area's extractor)."""
+
+    def read(self, images: list[tuple[int, str, bytes]]) -> tuple[list[tuple[str, Normalized]], Any, dict[int, str]]:
+        """For (part index, media type, bytes): sources to detect on, an opaque handle for
+        `add_matches`, and a one-sentence error per part that could not be read."""
+
+    def add_matches(self, result: dict[str, Any], handle: Any, detector: Detector) -> None:
+        """Add known-image (hash bank) findings to a detection result."""
 
 
 class Moderator:
     """The detector of this process (built once, at startup) behind the endpoint's shapes."""
 
-    def __init__(self, detector: Detector, model_name: str) -> None:
+    def __init__(self, detector: Detector, model_name: str, images: ImageReader | None = None) -> None:
         self.detector = detector
         self.model_name = model_name
         self.categories = list(detector.active)
+        self.images = images
 
-    def _result(self, doc: Document, analysed: bool, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    def _result(self, doc: Document, analysed: bool, errors: list[dict[str, Any]], applied: list[str] | None = None,
+                handle: Any = None, extracted: dict[str, str] | None = None) -> dict[str, Any]:
         if analysed:
             r = self.detector.detect_document(doc)
-            applied = ["text"]
+            if handle is not None and self.images is not None:
+                self.images.add_matches(r, handle, self.detector)
+            applied = applied or ["text"]
         else:  # nothing analysable in this item: no category was measured
             r = {"flagged": False, "categories": dict.fromkeys(self.categories, False),
                  "category_scores": dict.fromkeys(self.categories, 0.0), "findings": []}
@@ -155,24 +175,46 @@ class Moderator:
             "category_applied_input_types": {c: list(applied) for c in self.categories},
             "findings": r["findings"],
             "errors": errors,
+            **({"extracted": extracted} if extracted else {}),
         }
 
     def moderate_text(self, text: str) -> dict[str, Any]:
         return self._result(Document((("text", normalize(text)),)), True, [])
 
     def moderate_parts(self, parts: list[TextPart | ImagePart]) -> dict[str, Any]:
-        sources = []
+        sources: list[tuple[str, Normalized]] = []
         errors: list[dict[str, Any]] = []
+        images: list[tuple[int, str, bytes]] = []
         for i, part in enumerate(parts):
             if isinstance(part, TextPart):
                 sources.append((f"text:{i}", normalize(part.text)))
+                continue
+            decoded = decode_image_url(part.image_url.url)
+            if isinstance(decoded, str):
+                errors.append({"part": i, "type": "image_url", "error": decoded})
+            elif self.images is None:
+                errors.append({"part": i, "type": "image_url", "error": (
+                    "Images cannot be analysed by this server: the media extractor (OCR and image matching) "
+                    "is not part of this build; the part was not checked.")})
             else:
-                why = check_image_url(part.image_url.url)
-                errors.append({
-                    "part": i, "type": "image_url",
-                    "error": why or "Images cannot be analysed by this server yet: the media extractor (OCR and image matching) is not part of this build; the part was not checked.",
-                })
-        return self._result(Document(tuple(sources)), bool(sources), errors)
+                images.append((i, *decoded))
+        applied = ["text"] if sources else []
+        handle = None
+        extracted: dict[str, str] = {}
+        if images and self.images is not None:
+            extra, handle, failed = self.images.read(images)
+            sources += extra
+            extracted = {name: norm.original for name, norm in extra}
+            errors += [{"part": i, "type": "image_url", "error": why} for i, why in sorted(failed.items())]
+            if len(failed) < len(images):
+                applied.append("image")
+        errors.sort(key=lambda e: e["part"])
+        analysed = bool(sources) or "image" in applied
+        return self._result(Document(tuple(sources)), analysed, errors, applied, handle, extracted)
+
+    def needs_thread(self, req: ModerationRequest) -> bool:
+        """Whether the request reads images (seconds of OCR: keep it off the event loop)."""
+        return self.images is not None and isinstance(req.input, list) and any(isinstance(x, ImagePart) for x in req.input)
 
     def moderate(self, req: ModerationRequest) -> dict[str, Any]:
         inp = req.input
