@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,3 +91,34 @@ def test_unreadable_images_get_a_clear_error_and_leave_no_files(env: dict[str, A
     import tempfile
 
     assert not list(Path(tempfile.gettempdir()).glob("tw-moderation-*"))
+
+
+MEDIA_POSTS = Path(__file__).resolve().parents[2] / "examples" / "media_posts.jsonl"
+
+
+@pytest.mark.skipif(not MEDIA_POSTS.exists(), reason="the media area's demo posts are not in this tree")
+def test_post_page_shows_the_image_and_its_text_with_the_evidence(tmp_path: Path) -> None:
+    from conftest import login
+    from helpers import run_cli
+
+    db = str(tmp_path / "m.db")
+    res = run_cli("scan", str(MEDIA_POSTS), "--db", db, "--out", str(tmp_path / "r.jsonl"))
+    assert res.returncode == 0, res.stderr
+    app = create_app(WebSettings(db=db))
+    app.state.accounts.add_user("v1", "viewer", PASSWORD)
+    h = bearer(app.state.accounts.create_token("v1"))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        items = c.get("/v1/posts", params={"flagged": "true"}, headers=h).json()["items"]
+        image_posts = []
+        for it in items:
+            post = c.get(f"/v1/posts/{it['post_pk']}", headers=h).json()["item"]
+            if any(f["source"].startswith("image:") for f in post["findings"]):
+                image_posts.append(post)
+        assert image_posts, "the media demo has a post flagged only by the text in its image"
+        login(c, "v1")
+        page = c.get(f"/posts/{image_posts[0]['pk']}").text
+        assert '<img src="data:image/jpeg;base64,' in page and 'class="post-text ut media-text"' in page
+        media_text = page.split('media-text">', 1)[1].split("</div>", 1)[0]
+        excerpts = {f["excerpt"] for f in image_posts[0]["findings"] if f["source"].startswith("image:")}
+        marked = set(re.findall(r"<mark [^>]*>(.*?)</mark>", media_text))
+        assert marked and marked <= excerpts

@@ -56,11 +56,11 @@ except ModuleNotFoundError as exc:
         raise
     routes_clusters = None  # type: ignore[assignment]
 try:  # images in /v1/moderations: OCR and hash banks of the media area (trustwatch.extract, issue 4)
-    from .media_images import ExtractImageReader
+    from .media_images import ExtractImageReader, media_evidence
 except ModuleNotFoundError as exc:
     if not (exc.name or "").startswith(("trustwatch.extract", "PIL", "pdqhash", "numpy")):
         raise
-    ExtractImageReader = None  # type: ignore[assignment,misc]
+    ExtractImageReader = media_evidence = None  # type: ignore[assignment,misc]
 from .moderation import Moderator
 from .security import LoginLimiter, SecurityHeaders
 
@@ -129,6 +129,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.packs = {p.id: p for p in packs}
     images = ExtractImageReader(app.state.store) if ExtractImageReader is not None else None
     app.state.moderator = Moderator(detector, f"trustwatch-packs-{fingerprint[:12]}", images)
+    # Post pages show media evidence (the image or frame, the OCR or transcript line) when the
+    # media area stored it.
+    app.state.media_evidence = media_evidence
     app.state.limiter = LoginLimiter(settings.login_per_name, settings.login_per_address, settings.login_window_s)
 
     # Navigation entries ((href, label key), after the built-in ones) and dashboard panels

@@ -9,13 +9,14 @@ serialized with a lock (OCR saturates a core anyway).
 
 from __future__ import annotations
 
+import base64
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from ..detect import Detector
-from ..extract.banks import load_banks
+from ..extract.banks import load_banks, load_evidence
 from ..extract.scanner import MediaScanner
 from ..extract.settings import MediaSettings
 from ..models import Media, Post
@@ -59,3 +60,14 @@ class ExtractImageReader:
 
     def add_matches(self, result: dict[str, Any], handle: Any, detector: Detector) -> None:
         MediaScanner._add_matches(result, handle, detector)
+
+
+def media_evidence(store: Store, platform: str | None, post_id: str) -> dict[str, dict[str, Any]]:
+    """Source → what a scan kept of a media finding: the OCR or transcript text, its time, and a
+    small JPEG of the image or frame (as a data URL, which the CSP allows for images)."""
+    out = {}
+    for source, row in load_evidence(store, platform, post_id).items():
+        thumb = row.get("thumbnail")
+        out[source] = {"text": row.get("text"), "t": row.get("t"), "end_t": row.get("end_t"), "path": row.get("media_path"),
+                       "thumbnail": "data:image/jpeg;base64," + base64.b64encode(thumb).decode() if thumb else None}
+    return out

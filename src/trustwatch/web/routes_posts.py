@@ -125,4 +125,11 @@ def post_page(request: Request, pk: Pk) -> HTMLResponse:
     for f in post["findings"]:
         by_source.setdefault(f["source"], []).append(f)
     other = [f for f in post["findings"] if f["source"] not in ("text", "title", "hashtags")]
-    return page(request, "post.html", post=post, other=other, packs=request.app.state.packs)
+    media: list[dict[str, Any]] = []
+    loader = request.app.state.media_evidence
+    if other:
+        stored = loader(request.app.state.store, post["platform"], post["id"]) if loader is not None else {}
+        for source in dict.fromkeys(f["source"] for f in other):
+            ev = stored.get(source) or {}
+            media.append({"source": source, "findings": by_source[source], **ev})
+    return page(request, "post.html", post=post, other=other, media_evidence=media, packs=request.app.state.packs)
