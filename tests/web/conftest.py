@@ -4,7 +4,9 @@ bundled examples plus a file of hostile posts, users of every role, and their AP
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +115,37 @@ def csrf_of(html: str) -> str:
 
 def results_of(web_db: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (web_db.parent / "results.jsonl").read_text().splitlines()]
+
+
+class Tags(HTMLParser):
+    """The elements and attributes a browser would build from the page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+ALLOWED_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "nav", "a", "div", "span", "b", "form", "input",
+                "button", "main", "h1", "h2", "p", "code", "br", "small", "table", "tr", "th", "td", "mark", "ul", "li",
+                "section", "label", "select", "option", "footer", "details", "summary", "pre", "textarea", "ol"}
+RAW_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
+
+
+def assert_inert(html: str, where: str) -> None:
+    """No element, attribute or link in the page that the data could have put there."""
+    parser = Tags()
+    parser.feed(html)
+    for tag, attrs in parser.tags:
+        assert tag in ALLOWED_TAGS, (where, tag, attrs)
+        for name, value in attrs:
+            assert not name.startswith("on"), (where, tag, name)
+            if name in ("href", "src", "action"):
+                assert not (value or "").strip().lower().startswith(("javascript:", "data:", "vbscript:")), (where, value)
+    assert not RAW_INVISIBLE.search("".join(parser.text)), where

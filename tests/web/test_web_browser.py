@@ -169,7 +169,7 @@ def test_two_reviewers_confirm_a_case_and_the_creators_score_changes(server: str
     cases = _api(server, token, "/v1/cases?status=open&limit=1000")["items"]
     case = next(c for c in cases if c["author_id"] == CREATOR["id"])
     case_url = f"/cases/{case['id']}"
-    creator_url = f"/creators/facebook/{CREATOR['id']}"
+    creator_url = f"/creators/profile?platform=facebook&creator_id={CREATOR['id']}"
     ARTIFACTS.mkdir(exist_ok=True)
     scores = []
     for who in ("lan", "minh"):

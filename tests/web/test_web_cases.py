@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD, bearer, csrf_of, login
-from helpers import EXAMPLES, run_cli
+from conftest import HOSTILE, PASSWORD, assert_inert, bearer, csrf_of, login
+from helpers import EXAMPLES, run_cli, write_jsonl
 from trustwatch.cli_web import _accounts
 from trustwatch.web import WebSettings, create_app
 from trustwatch.web.app import routes_cases
@@ -27,7 +27,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("cases")
     db = root / "t.db"
     assert run_cli("scan", str(EXAMPLES), "--db", str(db), "--no-store").returncode == 0
-    assert run_cli("scan", str(EXAMPLES), "--db", str(db), "--out", str(root / "r.jsonl")).returncode == 0
+    hostile = write_jsonl(root / "hostile.jsonl", HOSTILE)
+    assert run_cli("scan", str(EXAMPLES), str(hostile), "--db", str(db), "--out", str(root / "r.jsonl")).returncode == 0
     accounts = _accounts(str(db))
     tokens = {}
     for name, role in PEOPLE.items():
@@ -158,3 +159,17 @@ def test_every_case_route_declares_its_role() -> None:
         assert isinstance(r, APIRoute) and (r.openapi_extra or {}).get(ROLE_KEY) in ("viewer", "reviewer"), r.path
 
 
+
+
+def test_hostile_posts_render_inert_in_cases(env: dict[str, Any]) -> None:
+    c: TestClient = env["client"]
+    cases = _api(env, "rev1", "GET", "/v1/cases", params={"limit": 1000}).json()["items"]
+    hostile = [x for x in cases if any(p["post_id"].startswith("evil:") for p in x["posts"])]
+    assert hostile
+    login(c, "rev1")
+    for x in hostile:
+        page = c.get(f"/cases/{x['id']}").text
+        assert_inert(page, f"/cases/{x['id']}")
+        assert "&lt;script&gt;" in page or "&lt;" in page
+    for path in ("/cases?status=", "/appeals", "/notices", "/audit"):
+        assert_inert(c.get(path).text, path)

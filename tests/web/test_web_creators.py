@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CREATOR_POSTS, PASSWORD, bearer, login
+from conftest import CREATOR_POSTS, HOSTILE, PASSWORD, assert_inert, bearer, login
 from helpers import EXAMPLES, REPO, run_cli, write_jsonl
 from trustwatch.cli_web import _accounts
 from trustwatch.web import WebSettings, create_app
@@ -28,7 +28,7 @@ CAMPAIGNS = REPO / "examples" / "campaigns"
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("creators")
     db = root / "t.db"
-    inputs = [str(EXAMPLES), str(write_jsonl(root / "creator.jsonl", CREATOR_POSTS))]
+    inputs = [str(EXAMPLES), str(write_jsonl(root / "creator.jsonl", CREATOR_POSTS + HOSTILE))]
     inputs += [str(p) for p in [REPO / "examples" / "campaign_posts.jsonl"] if p.exists()]
     assert run_cli("scan", *inputs, "--db", str(db), "--out", str(root / "r.jsonl")).returncode == 0
     accounts = _accounts(str(db))
@@ -42,8 +42,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"client": c, "tokens": tokens}
 
 
-def _get(env: dict[str, Any], path: str, who: str = "viewer1") -> Any:
-    return env["client"].get(path, headers=bearer(env["tokens"][who]))
+def _get(env: dict[str, Any], path: str, params: dict[str, str] | None = None, who: str = "viewer1") -> Any:
+    return env["client"].get(path, params=params, headers=bearer(env["tokens"][who]))
 
 
 def test_confirming_a_case_changes_the_creators_score(env: dict[str, Any]) -> None:
@@ -53,17 +53,18 @@ def test_confirming_a_case_changes_the_creators_score(env: dict[str, Any]) -> No
     scored = {(x["platform"] or "", x["creator_id"]) for x in _get(env, "/v1/creators").json()["items"] if x["score"] is not None}
     cases = c.get("/v1/cases", params={"status": "open", "limit": 1000}, headers=h).json()["items"]
     case = next(x for x in cases if (x["platform"] or "", x["author_id"]) in scored)  # a creator with enough posts to score
-    url = f"/v1/creators/{case['platform'] or '_'}/{case['author_id']}"
-    before = _get(env, url).json()["item"]
+    q = {"platform": case["platform"] or "_", "creator_id": case["author_id"]}
+    url = "/v1/creators/profile"
+    before = _get(env, url, q).json()["item"]
     body = {"outcome": "confirm", "category": case["category"], "reason": "paid service, price and contact"}
     for who in ("rev1", "rev2")[: case["required_reviews"]]:
         assert c.post(f"/v1/cases/{case['id']}/decisions", json=body, headers=bearer(env["tokens"][who])).status_code == 200
-    after = _get(env, url).json()["item"]
+    after = _get(env, url, q).json()["item"]
     assert after["violations"]["confirmed"] == before["violations"]["confirmed"] + 1
     assert after["score"] is not None and after["score"] < before["score"]
     assert set(after["components"]) and all({"value", "weight", "contribution", "explanation"} <= set(v) for v in after["components"].values())
     login(c, "viewer1")
-    page = c.get(f"/creators/{case['platform'] or '_'}/{case['author_id']}").text
+    page = c.get("/creators/profile", params=q).text
     assert page.count("<tr>") >= len(after["components"]) and f'id="violations-confirmed">{after["violations"]["confirmed"]}<' in page
     assert "/creators" in c.get("/creators").text
 
@@ -87,3 +88,15 @@ def test_campaigns_are_found_by_id_never_by_path(env: dict[str, Any]) -> None:
     for bad in ["..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", str(CAMPAIGNS / "x.yaml").replace("/", "%2F")]:
         r = _get(env, f"/v1/campaigns/{bad}")
         assert r.status_code == 404 and "root:" not in r.text
+
+
+def test_hostile_creator_names_render_inert(env: dict[str, Any]) -> None:
+    c: TestClient = env["client"]
+    login(c, "viewer1")
+    page = c.get("/creators").text
+    assert "&lt;img src=x onerror=alert(3)&gt;" in page
+    assert_inert(page, "/creators")
+    evil = next(x for x in _get(env, "/v1/creators").json()["items"] if "<script>" in x["creator_id"])
+    r = c.get("/creators/profile", params={"platform": evil["platform"] or "_", "creator_id": evil["creator_id"]})
+    assert r.status_code == 200
+    assert_inert(r.text, "creator page")

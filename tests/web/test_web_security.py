@@ -78,11 +78,11 @@ if routes_creators is not None:  # creators and campaigns, when that area is mer
     EXPECTED |= {
         ("GET", "/v1/creators"): "viewer",
         ("GET", "/v1/creator-lists"): "viewer",
-        ("GET", "/v1/creators/{platform}/{creator_id:path}"): "viewer",
+        ("GET", "/v1/creators/profile"): "viewer",
         ("GET", "/v1/campaigns"): "viewer",
         ("GET", "/v1/campaigns/{campaign_id}"): "viewer",
         ("GET", "/creators"): "viewer",
-        ("GET", "/creators/{platform}/{creator_id:path}"): "viewer",
+        ("GET", "/creators/profile"): "viewer",
         ("GET", "/campaigns"): "viewer",
         ("GET", "/campaigns/{campaign_id}"): "viewer",
     }
@@ -93,8 +93,7 @@ if routes_clusters is not None:  # source clusters, when the sources area is mer
         ("GET", "/clusters"): "viewer",
         ("GET", "/clusters/{cluster_id}"): "viewer",
     }
-FILL = {"scan_id": "1", "pk": "1", "name": "target1", "code": "vi", "case_id": "1", "appeal_id": "1", "notice_id": "1", "item_id": "1",
-        "platform": "facebook", "creator_id:path": "page:1", "campaign_id": "none", "cluster_id": "1"}
+FILL = {"scan_id": "1", "pk": "1", "name": "target1", "code": "vi", "case_id": "1", "appeal_id": "1", "notice_id": "1", "item_id": "1", "campaign_id": "none", "cluster_id": "1"}
 BODIES = {"/v1/moderations": {"json": {"input": "xem bói"}}, "/admin/users/{name}/role": {"data": {"role": "viewer"}},
           "/v1/cases/open": {"json": {}}}
 

@@ -26,8 +26,9 @@ from .render import page
 from .security import role
 
 router = APIRouter()
-CreatorId = Annotated[str, Path(max_length=300)]
-Platform = Annotated[str, Path(max_length=64)]
+# Query parameters, not path segments: account ids and platform names may hold "/" or anything else.
+CreatorId = Annotated[str, Query(min_length=1, max_length=300, description="The author id as the platform shows it.")]
+Platform = Annotated[str, Query(max_length=200, description="The platform; `_` (the default) for posts without one.")]
 
 
 def setup(app: FastAPI) -> None:
@@ -43,7 +44,7 @@ def _campaign_paths(request: Request) -> list[str]:
 
 
 def _profile(request: Request, platform: str, creator_id: str) -> dict[str, Any]:
-    # "_" stands for "no platform" in URLs (a path segment cannot be empty).
+    # "_" stands for "no platform".
     try:
         return profile_data(_db(request), creator_id, None if platform == "_" else platform)
     except TrustwatchError as exc:
@@ -74,8 +75,8 @@ def creator_lists(request: Request, top: Annotated[int, Query(ge=1, le=100)] = 1
     return {"ok": True} | lists_data(_db(request), top, group_by)
 
 
-@router.get("/v1/creators/{platform}/{creator_id:path}", tags=["creators"], summary="One creator's profile and score breakdown", **role("viewer"))
-def get_creator(request: Request, platform: Platform, creator_id: CreatorId) -> dict[str, Any]:
+@router.get("/v1/creators/profile", tags=["creators"], summary="One creator's profile and score breakdown", **role("viewer"))
+def get_creator(request: Request, creator_id: CreatorId, platform: Platform = "_") -> dict[str, Any]:
     return {"ok": True, "item": _profile(request, platform, creator_id)}
 
 
@@ -96,8 +97,8 @@ def creators_page(request: Request) -> HTMLResponse:
     return page(request, "creators.html", items=items[:500], total=len(items), lists=lists_data(_db(request), 10))
 
 
-@router.get("/creators/{platform}/{creator_id:path}", response_class=HTMLResponse, include_in_schema=False, **role("viewer"))
-def creator_page(request: Request, platform: Platform, creator_id: CreatorId) -> HTMLResponse:
+@router.get("/creators/profile", response_class=HTMLResponse, include_in_schema=False, **role("viewer"))
+def creator_page(request: Request, creator_id: CreatorId, platform: Platform = "_") -> HTMLResponse:
     return page(request, "creator.html", c=_profile(request, platform, creator_id))
 
 
