@@ -1,6 +1,8 @@
 # Two commands for a new user: `make demo` and `make test`. Both install what is missing first.
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# Playwright (browser tests) uses Debian's /usr/bin/chromium; never let pip or playwright fetch one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/install-system.sh requirements-asr-model.txt | sha256sum | cut -c1-12)
 
 .PHONY: install demo test bench lint clean

@@ -240,6 +240,10 @@ _register_cases(app)
 from .cli_creators import register as _register_creators
 
 _register_creators(app)
+# Web app and HTTP API: serve, users, tokens (cli_web.py).
+from .cli_web import register as _register_web
+
+_register_web(app)
 
 
 def main() -> None:
