@@ -38,9 +38,9 @@ def _url(data: bytes) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from PIL import Image
+
     from trustwatch.extract.banks import import_bank
     from trustwatch.extract.pdq import BankEntry, hash_image
-
     from trustwatch.store import Store
 
     db = str(tmp_path_factory.mktemp("media") / "t.db")

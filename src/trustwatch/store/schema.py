@@ -204,4 +204,4 @@ metadata = Base.metadata
 
 # Feature areas keep their models in modules of their own; importing them here puts their tables
 # in `metadata`, which the migrations' drift test and Alembic compare against.
-from . import schema_cases, schema_media, schema_sources, schema_web  # noqa: F401, E402
+from . import schema_cases, schema_media, schema_sources, schema_web  # noqa: F401
