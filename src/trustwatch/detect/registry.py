@@ -10,10 +10,11 @@ from .base import SignalType
 
 
 def _builtin() -> list[type[SignalType]]:
+    from .classifier import ClassifierSignal
     from .lexicon import LexiconSignal
     from .pattern import PatternSignal
 
-    return [LexiconSignal, PatternSignal]
+    return [LexiconSignal, PatternSignal, ClassifierSignal]
 
 
 @cache
