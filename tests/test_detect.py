@@ -82,7 +82,7 @@ def test_evidence_offsets_index_the_original_text(detector: Detector) -> None:
     excerpts = {f["excerpt"] for f in result["findings"]}
     for f in result["findings"]:
         assert text[f["start"] : f["end"]] == f["excerpt"]
-        assert f["explanation"] and f["signal"] in ("lexicon", "pattern") and 0 < f["score"] <= 1
+        assert f["explanation"] and f["signal"] in ("lexicon", "pattern", "classifier") and 0 < f["score"] <= 1
     assert "x.e.m b.ó.i" in {unicodedata.normalize("NFC", e) for e in excerpts}
     assert "0 9 1 2 3 4 5 6 7 8" in excerpts and "500k" in excerpts
 

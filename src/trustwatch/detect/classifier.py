@@ -98,13 +98,19 @@ class _ClassifierMatcher(Matcher):
         hits: list[Hit] = []
         for source, norm in doc.sources:
             probas: dict[str, object] = {}
+            freqs: dict[object, tuple] = {}  # models with the same feature settings share the hashing
             for ref, key, label, weight, floor, name in self.entries:
                 if only is not None and ref not in only:
                     continue
                 clf = self.models[key]
                 p = probas.get(key)
                 if p is None:
-                    p = probas[key] = clf.proba_norm(norm)
+                    tf = freqs.get(clf.settings)
+                    if tf is None:
+                        tf = freqs[clf.settings] = clf.term_freqs(norm)
+                    if not len(tf[0]):
+                        break  # an empty text is evidence of nothing
+                    p = probas[key] = clf.proba_tf(*tf)
                 w = float(p[label]) * weight  # type: ignore[index]
                 if w < floor or w <= 0.0:
                     continue

@@ -44,6 +44,7 @@ class FeatureSettings:
     word_min: int = 1
     word_max: int = 2
     n_features: int = 1 << 20
+    char_folded: int = 0  # 1: also character n-grams (same range) of the folded view
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -76,7 +77,7 @@ def _salt(kind: int, n: int) -> np.uint64:
     return np.uint64((kind * 0x9E3779B97F4A7C15 + n * 0xBF58476D1CE4E5B9) % _M)
 
 
-_SALTS = {(k, n): _salt(k, n) for k in (1, 2) for n in range(1, 16)}
+_SALTS = {(k, n): _salt(k, n) for k in (1, 2, 3) for n in range(1, 16)}
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -111,6 +112,11 @@ def hashed(norm: Normalized, s: FeatureSettings, with_words: bool = False):
             sub = (prefix[n:] - prefix[:-n]) * inv[: length - n + 1]
             parts.append(sub + _SALTS[(1, n)])
     folded = norm.folded_text[: MAX_CHARS + 2]
+    if s.char_folded and len(folded) > 2:
+        prefix, inv = _prefix(folded)
+        length = len(folded)
+        for n in range(s.char_min, min(s.char_max, length) + 1):
+            parts.append((prefix[n:] - prefix[:-n]) * inv[: length - n + 1] + _SALTS[(3, n)])
     # word boundaries: folded text is words between single spaces with a space at each end
     spaces = np.flatnonzero(np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32) == 32)
     words = None
@@ -141,16 +147,31 @@ def word_buckets(norm: Normalized, s: FeatureSettings, starts: np.ndarray, ends:
     return (_mix(sub) & np.uint64(s.n_features - 1)).astype(np.int64)
 
 
-def vector(idx: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(unique buckets, L2-normalized sublinear tf-idf values) of one text."""
+def term_freqs(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique buckets, sublinear term frequencies 1 + log(count)) of one text. Several models with
+    the same feature settings share this (the costly part); each then applies its own idf."""
     if len(idx) == 0:
         return idx, np.zeros(0, dtype=np.float32)
-    u, c = np.unique(idx, return_counts=True)
-    v = (1.0 + np.log(c)) * idf[u]
-    norm = np.sqrt(np.dot(v, v))
-    if norm > 0:
-        v = v / norm
-    return u, v.astype(np.float32)
+    idx = np.sort(idx)
+    first = np.empty(len(idx), dtype=bool)
+    first[0] = True
+    np.not_equal(idx[1:], idx[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(idx)))
+    return idx[starts], (1.0 + np.log(counts)).astype(np.float32)
+
+
+def weigh(u: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """L2-normalized tf-idf values for the buckets `u`."""
+    v = tf * idf[u]
+    norm = float(np.sqrt(np.dot(v, v)))
+    return v / norm if norm > 0 else v
+
+
+def vector(idx: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique buckets, L2-normalized sublinear tf-idf values) of one text."""
+    u, tf = term_freqs(idx)
+    return u, weigh(u, tf, idf)
 
 
 def matrix(texts: list[str], s: FeatureSettings, idf: np.ndarray | None = None):

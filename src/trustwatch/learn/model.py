@@ -14,7 +14,15 @@ import numpy as np
 
 from ..errors import TrustwatchError
 from ..normalize import Normalized, normalize
-from .features import FEATURIZER_VERSION, FeatureSettings, hashed, vector, word_buckets
+from .features import (
+    FEATURIZER_VERSION,
+    FeatureSettings,
+    hashed,
+    term_freqs,
+    vector,
+    weigh,
+    word_buckets,
+)
 
 FORMAT = "trustwatch-classifier"
 FORMAT_VERSION = 1
@@ -51,17 +59,31 @@ class Classifier:
     manifest: dict[str, Any]
     path: Path | None = None
 
-    # ---- inference -------------------------------------------------------------------------
-    def logits(self, norm: Normalized) -> np.ndarray:
-        idx, _ = hashed(norm, self.settings)
-        u, v = vector(idx, self.idf)
-        return (v @ self.weights[u] + self.intercept) / self.temperature + self.bias
+    def __post_init__(self) -> None:
+        self._margin = None
+        if len(self.labels) == 2:
+            self._margin = np.ascontiguousarray(self.weights[:, 1] - self.weights[:, 0], dtype=np.float32)
+            self._b1 = float(self.intercept[1] - self.intercept[0])
+            self._cal1 = float(self.bias[1] - self.bias[0])
 
-    def proba_norm(self, norm: Normalized) -> np.ndarray:
-        z = self.logits(norm)
+    # ---- inference -------------------------------------------------------------------------
+    def term_freqs(self, norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
+        return term_freqs(hashed(norm, self.settings)[0])
+
+    def proba_tf(self, u: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Probabilities from `term_freqs` output (shared by models with the same settings)."""
+        v = weigh(u, tf, self.idf)
+        if self._margin is not None:  # two labels: one gathered column instead of a (n, 2) block
+            z1 = (float(np.dot(v, self._margin[u])) + self._b1) / self.temperature + self._cal1
+            p1 = 1.0 / (1.0 + np.exp(-z1)) if z1 > -500 else 0.0
+            return np.array([1.0 - p1, p1])
+        z = (v @ self.weights[u] + self.intercept) / self.temperature + self.bias
         z = z - z.max()
         e = np.exp(z)
         return e / e.sum()
+
+    def proba_norm(self, norm: Normalized) -> np.ndarray:
+        return self.proba_tf(*self.term_freqs(norm))
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)

@@ -156,6 +156,10 @@ def train(
     C = matrix(texts, s)
     idf = fit_idf(C)
     X = tfidf(C, idf)
+    # Train on the buckets that occur only (the hashed space is mostly empty): the solvers' cost
+    # then follows the data, not n_features. Weights are scattered back into the full space.
+    used = np.unique(X.indices)
+    X = X[:, used]
     splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
     results = []
     best: tuple[float, Config, np.ndarray] | None = None
@@ -177,7 +181,9 @@ def train(
     offsets = tune_offsets(logp, y)
     pred_plain = np.argmax(logp, axis=1)
     pred = np.argmax(logp + offsets, axis=1)
-    coef, inter = _fit(cfg, X, y, k, seed)
+    compact, inter = _fit(cfg, X, y, k, seed)
+    coef = np.zeros((k, s.n_features), dtype=np.float32)
+    coef[:, used] = compact
     cv = {
         "folds": folds,
         "model_selection": results,
