@@ -16,7 +16,8 @@ import pytest
 
 from helpers import REPO, load_jsonl, run_cli, write_jsonl
 from trustwatch.detect import Detector
-from trustwatch.errors import PolicyError
+from trustwatch.errors import InputError, PolicyError
+from trustwatch.learn.data import read_labeled
 from trustwatch.learn.features import FeatureSettings, hashed, matrix, term_freqs
 from trustwatch.learn.model import ModelError, load
 from trustwatch.learn.train import Config, train
@@ -133,29 +134,36 @@ def test_probabilities_are_calibrated_on_held_out_folds() -> None:
     assert np.allclose(p.sum(axis=1), 1.0)
 
 
-def test_jsonl_parquet_and_csv_inputs_train_the_same_model(tmp_path) -> None:
+def test_jsonl_parquet_and_csv_inputs_read_the_same_and_train(tmp_path) -> None:
     rows = make_rows(12, seed=5)
+    rows.append({"content": "", "y": "sport"})  # no text: skipped and counted
     write_csv(tmp_path / "d.csv", rows)
     write_jsonl(tmp_path / "d.jsonl", rows)
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
-    weights = []
-    for name in ("d.csv", "d.jsonl", "d.parquet"):
-        res = run_cli("train", str(tmp_path / name), "--text-col", "content", "--label-col", "y",
-                      "--out", str(tmp_path / f"m-{name}"), "--folds", "2", "-q")
-        assert res.returncode == 0, res.stderr
-        weights.append(load(tmp_path / f"m-{name}").weights)
-    assert np.array_equal(weights[0], weights[1]) and np.array_equal(weights[0], weights[2])
+    read = [read_labeled(tmp_path / n, "content", "y") for n in ("d.csv", "d.jsonl", "d.parquet")]
+    for r in read:
+        assert (r.texts, r.labels, r.skipped) == (read[0].texts, read[0].labels, 1)
+        assert len(r.texts) == 36
+    res = run_cli("train", str(tmp_path / "d.parquet"), "--text-col", "content", "--label-col", "y",
+                  "--out", str(tmp_path / "m"), "--folds", "2", "-q")
+    assert res.returncode == 0, res.stderr
+    assert load(tmp_path / "m").predict(["cổ phiếu ngân hàng lãi suất"]) == ["money"]
 
 
 def test_training_input_errors(tmp_path) -> None:
     write_csv(tmp_path / "d.csv", make_rows(5, seed=6))
     res = run_cli("train", str(tmp_path / "d.csv"), "--text-col", "body", "--label-col", "y", "--out", str(tmp_path / "m"))
     assert res.returncode == 2 and "no column 'body'" in res.stderr and "d.csv" in res.stderr
-    write_csv(tmp_path / "one.csv", [{"content": "a b c", "y": "x"}, {"content": "d e", "y": "x"}])
-    res = run_cli("train", str(tmp_path / "one.csv"), "--text-col", "content", "--label-col", "y", "--out", str(tmp_path / "m"))
-    assert res.returncode == 2 and "one label only" in res.stderr
-    res = run_cli("train", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m"))
-    assert res.returncode == 2 and "missing.csv" in res.stderr
+    assert "Traceback" not in res.stderr
+    with pytest.raises(InputError, match="one label only"):
+        train(["a b c", "d e"], ["x", "x"])
+    with pytest.raises(InputError, match="single example"):
+        train(["a b c", "d e", "f g"], ["x", "x", "y"])
+    with pytest.raises(InputError, match="missing.csv"):
+        read_labeled(tmp_path / "missing.csv", "content", "y")
+    (tmp_path / "bad.jsonl").write_text('{"content": "a", "y": 1}\nnot json\n')
+    with pytest.raises(InputError, match="bad.jsonl:2"):
+        read_labeled(tmp_path / "bad.jsonl", "content", "y")
 
 
 # ---- the model file: corrupt, other version, not a model, never unpickled -----------------------

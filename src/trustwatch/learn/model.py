@@ -28,6 +28,7 @@ FORMAT = "trustwatch-classifier"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.npz"
+SPANS = "spans.json"  # optional: a token-level span model for evidence
 
 
 class ModelError(TrustwatchError):
@@ -58,6 +59,7 @@ class Classifier:
     offsets: np.ndarray  # (n_labels,) decision offsets added to log-probabilities (tuned for macro-F1)
     manifest: dict[str, Any]
     path: Path | None = None
+    span_tokens: dict[str, float] | None = None  # folded word -> P(inside an offensive span)
 
     def __post_init__(self) -> None:
         self._margin = None
@@ -97,10 +99,21 @@ class Classifier:
 
     def evidence(self, norm: Normalized, label: int, top: int = 3) -> list[tuple[int, int, float]]:
         """Words of the folded view that push the score towards `label` the most, as
-        (start, end, contribution) in the folded text, strongest first (positive ones only)."""
+        (start, end, contribution) in the folded text, strongest first (positive ones only).
+        A model with a span model (spans.json, trained on ViHOS-style span labels) marks the words
+        it predicts to be inside a span instead, in text order."""
         idx, words = hashed(norm, self.settings, with_words=True)
         if words is None:
             return []
+        if self.span_tokens:
+            folded = norm.folded_text
+            found = []
+            for a, b in zip(words[0].tolist(), words[1].tolist(), strict=True):
+                p = self.span_tokens.get(folded[a:b])
+                if p is not None and p >= 0.5:
+                    found.append((a, b, p))
+            if found:
+                return found[:12]
         u, v = vector(idx, self.idf)
         starts, ends = words
         buckets = word_buckets(norm, self.settings, starts, ends)
@@ -134,6 +147,9 @@ class Classifier:
             settings=self.settings.to_json(),
             temperature=self.temperature,
         )
+        if self.span_tokens:
+            (out / SPANS).write_text(json.dumps({"tokens": self.span_tokens}, ensure_ascii=False, sort_keys=True) + "\n",
+                                     encoding="utf-8")
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         self.manifest = manifest
         return out
@@ -191,7 +207,16 @@ def load(path: str | Path) -> Classifier:
             raise _fail(wpath, f"array {name!r} has shape {a.shape} and type {a.dtype}, expected {shape} floats")
         if not np.all(np.isfinite(a)):
             raise _fail(wpath, f"array {name!r} holds non-finite numbers")
+    span_tokens = None
+    spath = folder / SPANS
+    if spath.exists():
+        try:
+            raw = json.loads(spath.read_text(encoding="utf-8"))
+            span_tokens = {str(k): float(v) for k, v in raw["tokens"].items()}
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _fail(spath, f"corrupt span model ({type(exc).__name__}: {exc})") from None
     return Classifier(
+        span_tokens=span_tokens,
         labels=labels,
         settings=settings,
         idf=arrays["idf"].astype(np.float32),

@@ -59,13 +59,30 @@ def _estimator(cfg: Config, seed: int):
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(C=cfg.C, class_weight="balanced", max_iter=2000, solver="liblinear")
-    raise ValueError(f"unknown model {cfg.model!r}")
+    raise ValueError(f"unknown model {cfg.model!r}")  # nblr/nbsvm are built in _fit
 
 
 def _fit(cfg: Config, X, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(coef (k, n_features), intercept (k,)): one-vs-rest for logistic regression (liblinear is
     binary only), the SVM's own one-vs-rest otherwise; two classes as a (0, w) pair."""
-    if cfg.model == "logreg" and k > 2:
+    if cfg.model in ("nblr", "nbsvm"):
+        # Naive-Bayes-scaled features (Wang & Manning 2012), one class against the rest: the model
+        # w·(r∘x) is the plain linear model (w∘r)·x, so the artifact and the scoring do not change.
+        base = Config("logreg" if cfg.model == "nblr" else "svm", cfg.C)
+        coefs, inters = [], []
+        for c in (range(k) if k > 2 else [1]):
+            yc = (y == c).astype(int)
+            p = np.asarray(X[yc == 1].sum(axis=0)).ravel() + 1.0
+            q = np.asarray(X[yc == 0].sum(axis=0)).ravel() + 1.0
+            r = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+            est = _estimator(base, seed).fit(X.multiply(r).tocsr(), yc)
+            coefs.append(np.asarray(est.coef_).ravel() * r)
+            inters.append(float(np.asarray(est.intercept_).ravel()[0]))
+        coef, inter = np.vstack(coefs), np.array(inters)
+        if k == 2:
+            coef = np.vstack([np.zeros_like(coef), coef])
+            inter = np.array([0.0, inter[0]])
+    elif cfg.model == "logreg" and k > 2:
         parts = [_estimator(cfg, seed).fit(X, (y == c).astype(int)) for c in range(k)]
         coef = np.vstack([p.coef_ for p in parts])
         inter = np.concatenate([p.intercept_ for p in parts])
