@@ -6,6 +6,8 @@
   vispam-binary    ViSpamReviews spam or not: train on train, macro-F1 on dev
   vispam-type      ViSpamReviews spam type (0-3): train on train, macro-F1 on dev
   smishing         vi-sms-smishing: positive-class F1, 5-fold cross-validation on train
+  smishing-meta    the same, the text prefixed with the dataset's sender_type/has_url/has_phone_number
+                   columns as tokens (a sender's type is known to an SMS filter; not to a post scan)
   uci-sms          UCI SMS Spam: positive-class F1, 5-fold cross-validation on train
 
 Each line also gives the training time and the scoring throughput (texts/s, one process, numpy
@@ -37,6 +39,7 @@ SETUPS = {
     "vispam-binary": ("vispamreviews", "Comment", "Label", "dev", "macro"),
     "vispam-type": ("vispamreviews", "Comment", "SpamLabel", "dev", "macro"),
     "smishing": ("vi-sms-smishing", "content", "label", "cv", "positive:1"),
+    "smishing-meta": ("vi-sms-smishing", "content", "label", "cv", "positive:1"),
     "uci-sms": ("uci-sms-spam", "SMS", "Label", "cv", "positive:spam"),
 }
 
@@ -57,6 +60,14 @@ def score(clf, texts: list[str], labels: list[str], metric: str) -> tuple[float,
 def run(name: str, data: Path, folds: int) -> dict:
     folder, text_col, label_col, protocol, metric = SETUPS[name]
     tr = read_labeled(data / folder / "train.csv", text_col, label_col)
+    if name == "smishing-meta":
+        import csv
+
+        with (data / folder / "train.csv").open(encoding="utf-8") as f:
+            meta = [r for r in csv.DictReader(f) if (r.get(text_col) or "").strip() and (r.get(label_col) or "").strip()]
+        assert len(meta) == len(tr.texts)
+        tr.texts = [f"sender_{m['sender_type']} url_{m['has_url']} phone_{m['has_phone_number']} {t}"
+                    for m, t in zip(meta, tr.texts, strict=True)]
     t0 = time.perf_counter()
     if protocol == "dev":
         dev = read_labeled(data / folder / "dev.csv", text_col, label_col)

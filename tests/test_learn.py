@@ -330,3 +330,18 @@ def test_seed_classifiers_catch_paraphrases_the_lexicons_miss() -> None:
             false_pos += b["flagged"]
     assert missed >= 30 and caught / missed >= 0.4, (caught, missed)
     assert false_pos <= 2
+
+
+def test_toxic_pack_is_opt_in_and_flags_abuse_with_spans() -> None:
+    assert "toxic" not in {p.id for p in load_packs()}
+    d = Detector(load_packs(["default", "toxic"]))
+    for text in ("Đồ óc chó, cút mẹ mày đi", "you are a stupid bitch, shut up"):
+        res = d.detect_text(text)
+        assert res["categories"]["toxic"], text
+        found = [f for f in res["findings"] if f["category"] == "toxic"]
+        assert found and all(text[f["start"] : f["end"]] == f["excerpt"] for f in found)
+    assert {f["excerpt"] for f in d.detect_text("Đồ óc chó, cút mẹ mày đi")["findings"]} & {"óc", "chó", "cút"}
+    for text in ("Hôm nay trời đẹp quá, đi dạo thôi", "What a lovely day at the park with the kids"):
+        assert not d.detect_text(text)["categories"]["toxic"], text
+    manifest = json.loads((REPO / "src" / "trustwatch" / "classifiers" / "toxic" / "manifest.json").read_text())
+    assert any("ViHOS" in c for c in manifest["credits"]) and any("Davidson" in c for c in manifest["credits"])

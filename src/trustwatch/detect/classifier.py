@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..learn.features import hashed, term_freqs
 from ..learn.model import Classifier, ModelError, load
 from .base import Document, Hit, Matcher, SignalRef, SignalType
 
@@ -64,7 +65,8 @@ class ClassifierConfig(BaseModel):
     model: str = Field(min_length=1)
     label: str | None = None  # default: "1" if the model has it, else its last label
     weight: float = Field(0.7, ge=0.0, le=1.0)
-    min_probability: float = Field(0.05, ge=0.0, le=1.0)
+    # Below this there is no hit (and no evidence to compute): by default half, the usual threshold.
+    min_probability: float = Field(0.5, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _check(self) -> ClassifierConfig:
@@ -107,15 +109,16 @@ class _ClassifierMatcher(Matcher):
                 if p is None:
                     tf = freqs.get(clf.settings)
                     if tf is None:
-                        tf = freqs[clf.settings] = clf.term_freqs(norm)
+                        idx, words = hashed(norm, clf.settings, with_words=True)
+                        tf = freqs[clf.settings] = (*term_freqs(idx), words)
                     if not len(tf[0]):
                         break  # an empty text is evidence of nothing
-                    p = probas[key] = clf.proba_tf(*tf)
+                    p = probas[key] = clf.proba_tf(tf[0], tf[1])
                 w = float(p[label]) * weight  # type: ignore[index]
                 if w < floor or w <= 0.0:
                     continue
                 detail = f"classifier “{name}” (P({clf.labels[label]}) = {float(p[label]):.2f})"  # type: ignore[index]
-                spans = clf.evidence(norm, label) or [(1, max(1, len(norm.folded_text) - 1), 0.0)]
+                spans = clf.evidence(norm, label, hashed_words=freqs[clf.settings]) or [(1, max(1, len(norm.folded_text) - 1), 0.0)]
                 for start, end, _ in spans:
                     hits.append(Hit(ref, "model:" + key, source, "folded", start, end, w, detail))
         return hits

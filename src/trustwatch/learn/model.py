@@ -19,7 +19,6 @@ from .features import (
     FeatureSettings,
     hashed,
     term_freqs,
-    vector,
     weigh,
     word_buckets,
 )
@@ -97,12 +96,16 @@ class Classifier:
         p = self.predict_proba(texts)
         return [self.labels[int(k)] for k in np.argmax(np.log(np.maximum(p, 1e-12)) + self.offsets, axis=1)]
 
-    def evidence(self, norm: Normalized, label: int, top: int = 3) -> list[tuple[int, int, float]]:
+    def evidence(self, norm: Normalized, label: int, top: int = 3, hashed_words=None) -> list[tuple[int, int, float]]:
         """Words of the folded view that push the score towards `label` the most, as
         (start, end, contribution) in the folded text, strongest first (positive ones only).
         A model with a span model (spans.json, trained on ViHOS-style span labels) marks the words
         it predicts to be inside a span instead, in text order."""
-        idx, words = hashed(norm, self.settings, with_words=True)
+        if hashed_words is None:  # (u, tf, words) from a caller that already hashed the text
+            idx, words = hashed(norm, self.settings, with_words=True)
+            u, tf = term_freqs(idx)
+        else:
+            u, tf, words = hashed_words
         if words is None:
             return []
         if self.span_tokens:
@@ -114,7 +117,7 @@ class Classifier:
                     found.append((a, b, p))
             if found:
                 return found[:12]
-        u, v = vector(idx, self.idf)
+        v = weigh(u, tf, self.idf)
         starts, ends = words
         buckets = word_buckets(norm, self.settings, starts, ends)
         pos = np.searchsorted(u, buckets)
