@@ -198,10 +198,16 @@ def load(path: str | Path) -> Classifier:
     if not wpath.is_file():
         raise _fail(folder, f"the model has no {WEIGHTS}")
     k = len(labels)
+    if not zipfile.is_zipfile(wpath):
+        raise _fail(wpath, "corrupt model weights (not an .npz archive)")
     try:
         with np.load(wpath, allow_pickle=False) as z:
             arrays = {name: z[name] for name in ("idf", "weights", "intercept", "bias", "offsets")}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise _fail(wpath, "the model weights hold pickled objects, which trustwatch never loads") from None
+        raise _fail(wpath, f"corrupt or incomplete model weights ({exc})") from None
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(wpath, f"corrupt or incomplete model weights ({type(exc).__name__}: {exc})") from None
     shapes = {"idf": (d,), "weights": (d, k), "intercept": (k,), "bias": (k,), "offsets": (k,)}
     for name, shape in shapes.items():
