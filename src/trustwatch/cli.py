@@ -138,15 +138,25 @@ def report(
 @app.command(name="eval")
 def eval_cmd(
     data: Annotated[str, typer.Argument(help="Labeled posts: each record has a `labels` list of category ids.")],
+    model_data: Annotated[str | None, typer.Argument(help="With a model folder first: labeled texts to evaluate it on.")] = None,
     policy: PolicyOpt = None,
     label_field: Annotated[str, typer.Option(help="Field holding the labels.")] = "labels",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     show_errors: Annotated[bool, typer.Option("--errors", help="List the ids of misclassified posts.")] = False,
+    text_col: Annotated[str, typer.Option("--text-col", help="(model) Column holding the text.")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="(model) Column holding the label.")] = "label",
+    plots: Annotated[str, typer.Option("--plots", help="(model) Folder for the PR curve and reliability PNGs.")] = "eval-plots",
 ) -> None:
-    """Measure the policy packs on labeled posts: precision, recall and F1 per category.
+    """Measure the policy packs on labeled posts (precision, recall and F1 per category), or, given
+    MODEL_DIR DATA, a trained classifier (also confusion matrix, calibration error and plots).
 
     Example: trustwatch eval examples/posts.jsonl
+    Example: trustwatch eval models/mine test.csv --text-col text --label-col label --json
     """
+    if model_data is not None:
+        from .cli_learn import eval_model
+
+        return eval_model(data, model_data, text_col, label_col, as_json, plots)
     from .evaluate import evaluate
 
     res = evaluate(data, policy, label_field)
@@ -244,6 +254,10 @@ _register_creators(app)
 from .cli_web import register as _register_web
 
 _register_web(app)
+# Learned detection: train, eval of classifiers (cli_learn.py).
+from .cli_learn import register as _register_learn
+
+_register_learn(app)
 
 
 def main() -> None:

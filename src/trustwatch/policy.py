@@ -322,11 +322,24 @@ def default_pack_paths() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def _optional_names() -> list[str]:
+    folder = resources.files("trustwatch") / "packs" / "optional"
+    return [p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")] if folder.is_dir() else []
+
+
+def _shipped(name: str) -> Path:
+    """`default`: the default packs' folder; an opt-in pack's name: its file."""
+    folder = resources.files("trustwatch") / "packs"
+    return Path(str(folder)) if name == "default" else Path(str(folder / "optional" / f"{name}.yaml"))
+
+
 def load_packs(paths: list[str | Path] | None = None) -> list[LoadedPack]:
     """Load packs from files or folders (default: the shipped packs); ids must be unique."""
     files: list[Path] = []
     for p in paths or default_pack_paths():
         p = Path(p)
+        if not p.exists() and str(p) in ("default", *_optional_names()):  # shipped names (issue 3)
+            p = _shipped(str(p))
         if p.is_dir():
             files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
         else:

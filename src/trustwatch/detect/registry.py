@@ -11,11 +11,12 @@ from .base import SignalType
 
 def _builtin() -> list[type[SignalType]]:
     from .claims import ClaimsSignal
+    from .classifier import ClassifierSignal
     from .lexicon import LexiconSignal
     from .pattern import PatternSignal
     from .similarity import SimilaritySignal
 
-    return [LexiconSignal, PatternSignal, SimilaritySignal, ClaimsSignal]
+    return [LexiconSignal, PatternSignal, ClassifierSignal, SimilaritySignal, ClaimsSignal]
 
 
 @cache

@@ -1,0 +1,26 @@
+"""The shipped packs without their classifier signals (the pre-issue-3 behaviour), as a baseline.
+
+Writes each shipped pack with its `type: classifier` lines removed and `or learned` dropped from
+`require` into a folder, and returns the folder (pass it as `--policy` / `policies=`)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+
+def write_lexicon_only_packs(folder: str | Path | None = None) -> Path:
+    out = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="tw-lexonly-"))
+    out.mkdir(parents=True, exist_ok=True)
+    for f in (resources.files("trustwatch") / "packs").iterdir():
+        if not f.name.endswith(".yaml"):
+            continue
+        text = f.read_text(encoding="utf-8")
+        text = re.sub(r"^\s*- \{type: classifier[^\n]*\n", "", text, flags=re.MULTILINE)
+        text = text.replace(" or learned)", ")")
+        if "learned" in text.split("\nrequire:", 1)[1].split("\n", 1)[0]:
+            raise SystemExit(f"{f.name}: cannot strip the classifier from this require expression")
+        (out / f.name).write_text(text, encoding="utf-8")
+    return out

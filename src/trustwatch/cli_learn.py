@@ -1,0 +1,80 @@
+"""`trustwatch train` and the model form of `trustwatch eval` (MODEL_DIR DATA)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+TextCol = Annotated[str, typer.Option("--text-col", help="Column (field) holding the text.")]
+LabelCol = Annotated[str, typer.Option("--label-col", help="Column (field) holding the label.")]
+
+
+def train_cmd(
+    data: Annotated[str, typer.Argument(help="Labeled texts: .csv, .tsv, .jsonl or .parquet (optionally .gz).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Folder to write the model to (manifest.json + weights.npz).")],
+    text_col: TextCol = "text",
+    label_col: LabelCol = "label",
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds for tuning and calibration.")] = 5,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Train a text classifier: char + word n-grams, a class-weighted linear model tuned by
+    cross-validation, probabilities calibrated on the held-out folds. The defaults are the best
+    settings measured; no flags are needed.
+
+    Example: trustwatch train labeled.csv --text-col text --label-col label --out models/mine
+    """
+    from .learn.data import read_labeled
+    from .learn.train import train
+
+    d = read_labeled(data, text_col, label_col)
+    err = Console(stderr=True)
+
+    def say(msg: str) -> None:
+        if not quiet:
+            err.print(msg, markup=False, highlight=False)
+
+    say(f"{data}: {len(d.texts)} examples, {len(set(d.labels))} labels" + (f", {d.skipped} rows skipped (no text or label)" if d.skipped else ""))
+    info = {"file": Path(data).name, "sha256": d.sha256, "skipped": d.skipped, "text_col": text_col, "label_col": label_col}
+    clf = train(d.texts, d.labels, folds=folds, data_info=info, progress=say)
+    path = clf.save(out)
+    cv = clf.manifest["cv"]
+    m = clf.manifest["model"]
+    typer.echo(
+        f"model: {path} ({m['model']} C={m['C']}; cross-validated macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}; "
+        f"{clf.manifest['train_seconds']:.1f}s)"
+    )
+
+
+def eval_model(model_dir: str, data: str, text_col: str, label_col: str, as_json: bool, plots_dir: str) -> None:
+    from .learn.evaluate import evaluate_model
+
+    res = evaluate_model(model_dir, data, text_col, label_col, plots_dir)
+    if as_json:
+        sys.stdout.write(orjson.dumps(res, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    console = Console()
+    table = Table(title=f"{model_dir} on {data} (n={res['n']})")
+    for col in ("label", "precision", "recall", "f1", "support"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for name, m in res["per_class"].items():
+        table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    console.print(table)
+    conf = Table(title="confusion matrix (rows: true label, columns: predicted)")
+    conf.add_column("true \\ predicted")
+    for name in res["labels"]:
+        conf.add_column(name, justify="right")
+    for name, row in zip(res["labels"], res["confusion"], strict=True):
+        conf.add_row(name, *map(str, row))
+    console.print(conf)
+    typer.echo(f"macro-F1 {res['macro_f1']:.4f}  accuracy {res['accuracy']:.4f}  ECE {res['ece']:.4f}")
+    typer.echo(f"plots: {res['plots']['pr_curve']} {res['plots']['reliability']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="train")(train_cmd)

@@ -1,0 +1,1 @@
+"""Learned detection: train, evaluate and load text classifiers (issue 3)."""

@@ -1,0 +1,239 @@
+"""A trained classifier on disk: `manifest.json` (what it is, how it was made, how well it did)
+and `weights.npz` (plain numeric arrays, loaded with `allow_pickle=False`). Nothing in either file
+is executed; every field is checked on load, and any problem is one sentence naming the file."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import TrustwatchError
+from ..normalize import Normalized, normalize
+from .features import (
+    FEATURIZER_VERSION,
+    FeatureSettings,
+    hashed,
+    term_freqs,
+    weigh,
+    word_buckets,
+)
+
+FORMAT = "trustwatch-classifier"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.npz"
+SPANS = "spans.json"  # optional: a token-level span model for evidence
+
+
+class ModelError(TrustwatchError):
+    """A model artifact cannot be used (missing, corrupt, another format version, not a model)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trustwatch")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+@dataclass
+class Classifier:
+    """Linear model over hashed n-grams with calibrated probabilities:
+    p = softmax((x·W + b) / temperature + bias), x the L2-normalized sublinear tf-idf vector."""
+
+    labels: list[str]
+    settings: FeatureSettings
+    idf: np.ndarray  # (n_features,) float32
+    weights: np.ndarray  # (n_features, n_labels) float32
+    intercept: np.ndarray  # (n_labels,)
+    temperature: float
+    bias: np.ndarray  # (n_labels,) calibration bias
+    offsets: np.ndarray  # (n_labels,) decision offsets added to log-probabilities (tuned for macro-F1)
+    manifest: dict[str, Any]
+    path: Path | None = None
+    span_tokens: dict[str, float] | None = None  # folded word -> P(inside an offensive span)
+
+    def __post_init__(self) -> None:
+        self._margin = None
+        if len(self.labels) == 2:
+            self._margin = np.ascontiguousarray(self.weights[:, 1] - self.weights[:, 0], dtype=np.float32)
+            self._b1 = float(self.intercept[1] - self.intercept[0])
+            self._cal1 = float(self.bias[1] - self.bias[0])
+
+    # ---- inference -------------------------------------------------------------------------
+    def term_freqs(self, norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
+        return term_freqs(hashed(norm, self.settings)[0])
+
+    def proba_tf(self, u: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Probabilities from `term_freqs` output (shared by models with the same settings)."""
+        v = weigh(u, tf, self.idf)
+        if self._margin is not None:  # two labels: one gathered column instead of a (n, 2) block
+            z1 = (float(np.dot(v, self._margin[u])) + self._b1) / self.temperature + self._cal1
+            p1 = 1.0 / (1.0 + np.exp(-z1)) if z1 > -500 else 0.0
+            return np.array([1.0 - p1, p1])
+        z = (v @ self.weights[u] + self.intercept) / self.temperature + self.bias
+        z = z - z.max()
+        e = np.exp(z)
+        return e / e.sum()
+
+    def proba_norm(self, norm: Normalized) -> np.ndarray:
+        return self.proba_tf(*self.term_freqs(norm))
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
+        for i, t in enumerate(texts):
+            out[i] = self.proba_norm(normalize(t))
+        return out
+
+    def predict(self, texts: list[str]) -> list[str]:
+        p = self.predict_proba(texts)
+        return [self.labels[int(k)] for k in np.argmax(np.log(np.maximum(p, 1e-12)) + self.offsets, axis=1)]
+
+    def evidence(self, norm: Normalized, label: int, top: int = 3, hashed_words=None) -> list[tuple[int, int, float]]:
+        """Words of the folded view that push the score towards `label` the most, as
+        (start, end, contribution) in the folded text, strongest first (positive ones only).
+        A model with a span model (spans.json, trained on ViHOS-style span labels) marks the words
+        it predicts to be inside a span instead, in text order."""
+        if hashed_words is None:  # (u, tf, words) from a caller that already hashed the text
+            idx, words = hashed(norm, self.settings, with_words=True)
+            u, tf = term_freqs(idx)
+        else:
+            u, tf, words = hashed_words
+        if words is None:
+            return []
+        if self.span_tokens:
+            folded = norm.folded_text
+            found = []
+            for a, b in zip(words[0].tolist(), words[1].tolist(), strict=True):
+                p = self.span_tokens.get(folded[a:b])
+                if p is not None and p >= 0.5:
+                    found.append((a, b, p))
+            if found:
+                return found[:12]
+        v = weigh(u, tf, self.idf)
+        starts, ends = words
+        buckets = word_buckets(norm, self.settings, starts, ends)
+        pos = np.searchsorted(u, buckets)
+        val = v[np.minimum(pos, len(v) - 1)]
+        w = self.weights[buckets]
+        margin = w[:, label] - (np.delete(w, label, axis=1).max(axis=1) if w.shape[1] > 1 else 0.0)
+        contrib = val * margin
+        order = np.argsort(-contrib)[:top]
+        return [(int(starts[k]), int(ends[k]), float(contrib[k])) for k in order if contrib[k] > 0]
+
+    # ---- files -----------------------------------------------------------------------------
+    def save(self, out: str | Path) -> Path:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        # float16 weights keep shipped models small; the loss is far below calibration error.
+        np.savez_compressed(
+            out / WEIGHTS,
+            idf=self.idf.astype(np.float16),
+            weights=self.weights.astype(np.float16),
+            intercept=self.intercept.astype(np.float64),
+            bias=self.bias.astype(np.float64),
+            offsets=self.offsets.astype(np.float64),
+        )
+        manifest = dict(self.manifest)
+        manifest.update(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            featurizer_version=FEATURIZER_VERSION,
+            labels=self.labels,
+            settings=self.settings.to_json(),
+            temperature=self.temperature,
+        )
+        if self.span_tokens:
+            (out / SPANS).write_text(json.dumps({"tokens": self.span_tokens}, ensure_ascii=False, sort_keys=True) + "\n",
+                                     encoding="utf-8")
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.manifest = manifest
+        return out
+
+
+def _fail(path: Path, what: str) -> ModelError:
+    return ModelError(f"{path}: {what}", "Point to a folder written by `trustwatch train`, or retrain the model.")
+
+
+def load(path: str | Path) -> Classifier:
+    """Load a model folder (or its manifest.json). Never unpickles; checks every array."""
+    path = Path(path)
+    folder = path.parent if path.name == MANIFEST else path
+    mpath = folder / MANIFEST
+    if not folder.exists():
+        raise _fail(folder, "no such model folder or file")
+    if not mpath.is_file():
+        raise _fail(folder, f"not a trustwatch model (no {MANIFEST})")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(mpath, f"not a trustwatch model manifest (invalid JSON: {exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _fail(mpath, f"not a trustwatch model manifest (no \"format\": \"{FORMAT}\")")
+    fv = manifest.get("format_version")
+    if fv != FORMAT_VERSION or manifest.get("featurizer_version") != FEATURIZER_VERSION:
+        raise _fail(
+            mpath,
+            f"model format version {fv!r} (featurizer {manifest.get('featurizer_version')!r}, written by trustwatch "
+            f"{manifest.get('trustwatch_version', '?')}); this trustwatch {_version()} reads format version "
+            f"{FORMAT_VERSION} (featurizer {FEATURIZER_VERSION}) only",
+        )
+    try:
+        labels = [str(x) for x in manifest["labels"]]
+        settings = FeatureSettings(**{k: int(v) for k, v in manifest["settings"].items()})
+        temperature = float(manifest["temperature"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _fail(mpath, f"incomplete model manifest ({exc!r})") from None
+    d = settings.n_features
+    if len(labels) < 2 or d <= 0 or d & (d - 1) or not temperature > 0:
+        raise _fail(mpath, "invalid model manifest (needs 2+ labels, a power-of-two n_features, temperature > 0)")
+    wpath = folder / WEIGHTS
+    if not wpath.is_file():
+        raise _fail(folder, f"the model has no {WEIGHTS}")
+    k = len(labels)
+    if not zipfile.is_zipfile(wpath):
+        raise _fail(wpath, "corrupt model weights (not an .npz archive)")
+    try:
+        with np.load(wpath, allow_pickle=False) as z:
+            arrays = {name: z[name] for name in ("idf", "weights", "intercept", "bias", "offsets")}
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise _fail(wpath, "the model weights hold pickled objects, which trustwatch never loads") from None
+        raise _fail(wpath, f"corrupt or incomplete model weights ({exc})") from None
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise _fail(wpath, f"corrupt or incomplete model weights ({type(exc).__name__}: {exc})") from None
+    shapes = {"idf": (d,), "weights": (d, k), "intercept": (k,), "bias": (k,), "offsets": (k,)}
+    for name, shape in shapes.items():
+        a = arrays[name]
+        if a.dtype.kind != "f" or a.shape != shape:
+            raise _fail(wpath, f"array {name!r} has shape {a.shape} and type {a.dtype}, expected {shape} floats")
+        if not np.all(np.isfinite(a)):
+            raise _fail(wpath, f"array {name!r} holds non-finite numbers")
+    span_tokens = None
+    spath = folder / SPANS
+    if spath.exists():
+        try:
+            raw = json.loads(spath.read_text(encoding="utf-8"))
+            span_tokens = {str(k): float(v) for k, v in raw["tokens"].items()}
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _fail(spath, f"corrupt span model ({type(exc).__name__}: {exc})") from None
+    return Classifier(
+        span_tokens=span_tokens,
+        labels=labels,
+        settings=settings,
+        idf=arrays["idf"].astype(np.float32),
+        weights=arrays["weights"].astype(np.float32),
+        intercept=arrays["intercept"].astype(np.float32),
+        temperature=temperature,
+        bias=arrays["bias"].astype(np.float32),
+        offsets=arrays["offsets"].astype(np.float64),
+        manifest=manifest,
+        path=folder,
+    )

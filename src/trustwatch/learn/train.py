@@ -1,0 +1,226 @@
+"""Training: hashed tf-idf n-grams, a class-weighted linear model chosen by cross-validation,
+probabilities calibrated on the held-out folds. scikit-learn is used here only; a trained model
+is plain arrays (see model.py) and scoring needs numpy alone."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .features import FeatureSettings, fit_idf, matrix, tfidf
+from .metrics import ece, macro_f1, per_class
+from .model import Classifier, _version
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str  # "svm" (linear SVM, hinge loss) or "logreg" (logistic regression)
+    C: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "C": self.C, "class_weight": "balanced"}
+
+
+# The grid tuned by cross-validation inside `train`; measured on the benchmark datasets
+# (BENCHMARKS-learn.md), these cover the best settings of every one of them.
+DEFAULT_GRID: tuple[Config, ...] = (
+    Config("svm", 0.1), Config("svm", 0.3), Config("svm", 1.0),
+    Config("logreg", 10.0), Config("logreg", 30.0),
+)
+
+
+@dataclass
+class TrainReport:
+    seconds: float
+    grid: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _sort_labels(labels: list[str]) -> list[str]:
+    uniq = set(labels)
+    try:
+        return sorted(uniq, key=lambda x: (float(x), x))
+    except ValueError:
+        return sorted(uniq)
+
+
+def _estimator(cfg: Config, seed: int):
+    if cfg.model == "svm":
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=cfg.C, class_weight="balanced", random_state=seed, max_iter=5000)
+    if cfg.model == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=cfg.C, class_weight="balanced", max_iter=2000, solver="liblinear")
+    raise ValueError(f"unknown model {cfg.model!r}")  # nblr/nbsvm are built in _fit
+
+
+def _fit(cfg: Config, X, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coef (k, n_features), intercept (k,)): one-vs-rest for logistic regression (liblinear is
+    binary only), the SVM's own one-vs-rest otherwise; two classes as a (0, w) pair."""
+    if cfg.model in ("nblr", "nbsvm"):
+        # Naive-Bayes-scaled features (Wang & Manning 2012), one class against the rest: the model
+        # w·(r∘x) is the plain linear model (w∘r)·x, so the artifact and the scoring do not change.
+        base = Config("logreg" if cfg.model == "nblr" else "svm", cfg.C)
+        coefs, inters = [], []
+        for c in (range(k) if k > 2 else [1]):
+            yc = (y == c).astype(int)
+            p = np.asarray(X[yc == 1].sum(axis=0)).ravel() + 1.0
+            q = np.asarray(X[yc == 0].sum(axis=0)).ravel() + 1.0
+            r = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+            est = _estimator(base, seed).fit(X.multiply(r).tocsr(), yc)
+            coefs.append(np.asarray(est.coef_).ravel() * r)
+            inters.append(float(np.asarray(est.intercept_).ravel()[0]))
+        coef, inter = np.vstack(coefs), np.array(inters)
+        if k == 2:
+            coef = np.vstack([np.zeros_like(coef), coef])
+            inter = np.array([0.0, inter[0]])
+    elif cfg.model == "logreg" and k > 2:
+        parts = [_estimator(cfg, seed).fit(X, (y == c).astype(int)) for c in range(k)]
+        coef = np.vstack([p.coef_ for p in parts])
+        inter = np.concatenate([p.intercept_ for p in parts])
+    else:
+        est = _estimator(cfg, seed).fit(X, y)
+        coef, inter = np.asarray(est.coef_), np.asarray(est.intercept_)
+        if k == 2:
+            coef = np.vstack([np.zeros_like(coef), coef])
+            inter = np.array([0.0, inter[0]])
+    return coef.astype(np.float32), inter.astype(np.float32)
+
+
+def _logits(coef: np.ndarray, inter: np.ndarray, X) -> np.ndarray:
+    return np.asarray(X @ coef.T, dtype=np.float64) + inter
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def calibrate(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Temperature and per-class bias minimizing the log-loss of held-out logits (Platt scaling
+    for two classes, temperature-with-bias scaling for more)."""
+    from scipy.optimize import minimize
+
+    k = z.shape[1]
+
+    def nll(params: np.ndarray) -> float:
+        t = np.exp(params[0])
+        b = np.concatenate([[0.0], params[1:]])
+        s = z / t + b
+        s = s - s.max(axis=1, keepdims=True)
+        return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(axis=1))).mean())
+
+    res = minimize(nll, np.zeros(k), method="L-BFGS-B", bounds=[(-6, 6)] + [(-20, 20)] * (k - 1))
+    return float(np.exp(res.x[0])), np.concatenate([[0.0], res.x[1:]])
+
+
+def tune_offsets(logp: np.ndarray, y: np.ndarray, rounds: int = 2) -> np.ndarray:
+    """Additive offsets to the log-probabilities that maximize macro-F1 on held-out predictions
+    (coordinate search, class 0 fixed at 0). Probabilities themselves are left calibrated."""
+    k = logp.shape[1]
+    off = np.zeros(k)
+    best = macro_f1(y, np.argmax(logp, axis=1), k)
+    steps = np.round(np.arange(-2.0, 2.01, 0.1), 2)
+    for _ in range(rounds):
+        for c in range(1, k):
+            for s in steps:
+                trial = off.copy()
+                trial[c] = s
+                f = macro_f1(y, np.argmax(logp + trial, axis=1), k)
+                if f > best + 1e-9:
+                    best, off = f, trial
+    return off
+
+
+def train(
+    texts: list[str],
+    labels: list[str],
+    *,
+    settings: FeatureSettings | None = None,
+    grid: tuple[Config, ...] = DEFAULT_GRID,
+    folds: int = 5,
+    seed: int = 0,
+    data_info: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Classifier:
+    from sklearn.model_selection import StratifiedKFold
+
+    t0 = time.perf_counter()
+    s = settings or FeatureSettings()
+    names = _sort_labels(labels)
+    if len(names) < 2:
+        raise InputError(f"the training data has one label only ({names[0]!r}); a classifier needs two or more.")
+    index = {n: i for i, n in enumerate(names)}
+    y = np.array([index[v] for v in labels])
+    counts = Counter(labels)
+    smallest = min(counts.values())
+    if smallest < 2:
+        rare = sorted(n for n, c in counts.items() if c < 2)
+        raise InputError(f"label(s) {rare} have a single example; every label needs at least 2 for cross-validation.")
+    k = len(names)
+    folds = max(2, min(folds, smallest))
+    say = progress or (lambda _m: None)
+    say(f"featurizing {len(texts)} texts")
+    C = matrix(texts, s)
+    idf = fit_idf(C)
+    X = tfidf(C, idf)
+    # Train on the buckets that occur only (the hashed space is mostly empty): the solvers' cost
+    # then follows the data, not n_features. Weights are scattered back into the full space.
+    used = np.unique(X.indices)
+    X = X[:, used]
+    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    results = []
+    best: tuple[float, Config, np.ndarray] | None = None
+    for cfg in grid:
+        oof = np.zeros((len(y), k))
+        for tr, te in splits:
+            coef, inter = _fit(cfg, X[tr], y[tr], k, seed)
+            oof[te] = _logits(coef, inter, X[te])
+        f = macro_f1(y, np.argmax(oof, axis=1), k)
+        results.append({**cfg.to_json(), "cv_macro_f1": round(f, 4)})
+        say(f"{cfg.model} C={cfg.C}: cross-validated macro-F1 {f:.4f}")
+        if best is None or f > best[0] + 1e-9:
+            best = (f, cfg, oof)
+    assert best is not None
+    _, cfg, oof = best
+    temperature, bias = calibrate(oof, y)
+    p = _softmax(oof / temperature + bias)
+    logp = np.log(np.maximum(p, 1e-12))
+    offsets = tune_offsets(logp, y)
+    pred_plain = np.argmax(logp, axis=1)
+    pred = np.argmax(logp + offsets, axis=1)
+    compact, inter = _fit(cfg, X, y, k, seed)
+    coef = np.zeros((k, s.n_features), dtype=np.float32)
+    coef[:, used] = compact
+    cv = {
+        "folds": folds,
+        "model_selection": results,
+        "macro_f1": round(macro_f1(y, pred, k), 4),
+        "macro_f1_before_offsets": round(macro_f1(y, pred_plain, k), 4),
+        "per_class": {names[i]: v for i, v in enumerate(per_class(y, pred, k))},
+        "ece": round(ece(y, p), 4),
+        "note": "out-of-fold predictions of the selected settings; the selection and the decision offsets "
+        "were made on the same folds, so these figures are slightly optimistic",
+    }
+    manifest = {
+        "trustwatch_version": _version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_data": {**(data_info or {}), "n": len(texts), "label_counts": {n: counts[n] for n in names}},
+        "model": cfg.to_json(),
+        "calibration": "temperature and per-class bias fitted on out-of-fold logits (log-loss)",
+        "cv": cv,
+        "train_seconds": round(time.perf_counter() - t0, 2),
+    }
+    return Classifier(
+        labels=names, settings=s, idf=idf, weights=np.ascontiguousarray(coef.T), intercept=inter,
+        temperature=temperature, bias=bias.astype(np.float32), offsets=offsets, manifest=manifest,
+    )
