@@ -10,7 +10,7 @@ Training data, read from the shared datasets folder and never copied into the re
     (seen at least 3 times) are marked as evidence when the classifier flags a post.
   * Davidson et al. 2017 (MIT): English tweets; hate speech (0) and offensive (1) are labeled 1.
 Scores on ViHOS dev (classification macro-F1 and character-level span F1) are printed and kept in
-the manifest; BENCHMARKS-learn.md has them.
+the manifest; BENCHMARKS.md (Learned detection) has them.
 """
 
 from __future__ import annotations

@@ -97,13 +97,16 @@ def test_every_finding_on_the_examples_points_at_its_excerpt(detector: Detector)
 
 def test_cascade_changes_no_flag(detector: Detector) -> None:
     full = Detector(load_packs(), cascade=False)
+    # Signal types asked only when the flag is still open (classifier, similarity) are skipped for
+    # posts the cheaper signals already decide: their evidence is absent and the score a lower bound.
+    lazy = {name for name, t in signal_types().items() if t.only_when_uncertain}
     for post in load_jsonl(EXAMPLES) + load_jsonl(HOLDOUT):
         a, b = detector.detect_text(post["text"]), full.detect_text(post["text"])
         assert a["categories"] == b["categories"], post["id"]
         flagged = [c for c, hit in a["categories"].items() if hit]
-        for c in flagged:  # a flagged category ran every signal, so its score and evidence are complete
-            assert a["category_scores"][c] == b["category_scores"][c]
-        assert [f for f in a["findings"]] == [f for f in b["findings"]], post["id"]
+        for c in flagged:  # a flagged category ran every other signal: the rest of its evidence is complete
+            assert a["category_scores"][c] <= b["category_scores"][c]
+        assert [f for f in a["findings"] if f["signal"] not in lazy] == [f for f in b["findings"] if f["signal"] not in lazy], post["id"]
 
 
 def test_regex_planning_finds_exactly_what_a_full_scan_finds(detector: Detector) -> None:

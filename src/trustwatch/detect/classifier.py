@@ -7,7 +7,7 @@ The hit's weight is the model's calibrated probability of `label` times `weight`
 `min_probability` there is no hit. Evidence spans are the words that pushed the score up most.
 Scoring is a hashed n-gram vector and one numpy dot product, but it still costs more than the
 lexicon and pattern passes, so its `cost` puts it last in the cascade: it runs only for packs whose
-cheaper signals leave the flag open (see BENCHMARKS-learn.md for the share of posts it reaches).
+cheaper signals leave the flag open (see BENCHMARKS.md (Learned detection) for the share of posts it reaches).
 """
 
 from __future__ import annotations
@@ -127,6 +127,9 @@ class _ClassifierMatcher(Matcher):
 class ClassifierSignal(SignalType):
     name: ClassVar[str] = "classifier"
     cost: ClassVar[int] = 50
+    # Asked only when the cheaper signals leave the flag open: a post the lexicons and patterns
+    # already flag (or already clear) never pays for it, and its score is then a lower bound.
+    only_when_uncertain: ClassVar[bool] = True
     config_model: ClassVar[type[BaseModel]] = ClassifierConfig
 
     @classmethod

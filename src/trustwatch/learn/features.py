@@ -6,7 +6,7 @@ Two views of each text (from `normalize`, which the scan computes anyway):
   Vietnamese they carry meaning; digits mapped so every phone number or price looks alike);
 * word n-grams of the folded view (diacritics, teencode, leetspeak and spaced-out letters undone).
   Vietnamese words are mostly one or two syllables written apart, so syllable bigrams stand in for
-  word segmentation (BENCHMARKS-learn.md compares unigram-only features).
+  word segmentation (BENCHMARKS.md (Learned detection) compares unigram-only features).
 
 Every n-gram is hashed with a polynomial rolling hash over its code points, computed for all
 n-grams of a text at once from one prefix-sum array (uint64 arithmetic wraps modulo 2**64, which

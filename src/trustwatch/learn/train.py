@@ -29,7 +29,7 @@ class Config:
 
 
 # The grid tuned by cross-validation inside `train`; measured on the benchmark datasets
-# (BENCHMARKS-learn.md), these cover the best settings of every one of them.
+# (BENCHMARKS.md (Learned detection)), these cover the best settings of every one of them.
 DEFAULT_GRID: tuple[Config, ...] = (
     Config("svm", 0.1), Config("svm", 0.3), Config("svm", 1.0),
     Config("logreg", 10.0), Config("logreg", 30.0),
