@@ -76,7 +76,7 @@ def cases_list(
         table.add_row(str(r["id"]), r["status"], r["category"], r["severity"], f"{r['priority']:.2f}", r["platform"],
                       r["author_id"] or "", " ".join(p["post_id"] for p in r["posts"])[:40], r["assignee"] or "",
                       str(r["version"]))
-    Console().print(table)
+    Console(emoji=False, markup=False).print(table)
 
 
 @cases_app.command("show")
@@ -289,7 +289,7 @@ def notices_compliance(db: DbOpt = DEFAULT_DB, as_json: JsonOpt = False) -> None
         table.add_column(c)
     for r in rows:
         table.add_row(*["" if r[c] is None else str(r[c]) for c in cols])
-    Console().print(table)
+    Console(emoji=False, markup=False).print(table)
 
 
 @notices_app.command("list")

@@ -68,7 +68,7 @@ def creators(
         for r in rows:
             table.add_row(r["name"] or r["creator_id"], r["platform"] or "", r["mcn"] or "", _score(r["score"]),
                           str(r["posts"]), str(r["violations"]["confirmed"]), str(len(r["anomalies"])))
-        Console().print(table)
+        Console(emoji=False, markup=False).print(table)
         return
 
     data = lists_data(db, top=top, group_by=by, mcn=mcn, min_violations=min_violations, window_days=window_days)
@@ -83,14 +83,14 @@ def creators(
         for r in rows:
             table.add_row(str(r["rank"]), r["name"] or r["creator_id"], r["platform"] or "", r["mcn"] or "",
                           _score(r["score"]), str(r["violations"]["confirmed"]), "; ".join(r["reasons"]))
-        Console().print(table if rows else "No creator has that many confirmed violations.")
+        Console(emoji=False, markup=False).print(table if rows else "No creator has that many confirmed violations.")
         return
     groups = data["recognition"]
     if as_json:
         _print_json([{"group": g} | r for g, items in groups.items() for r in items] if by else groups.get("all", []))
         return
     if not groups:
-        Console().print("No creator has enough posts for a score yet (at least 5 stored posts each).")
+        Console(emoji=False, markup=False).print("No creator has enough posts for a score yet (at least 5 stored posts each).")
     for g, items in groups.items():
         title = "most credible creators" if by is None else f"most credible creators — {by}: {g}"
         table = Table(title=title)
@@ -99,7 +99,7 @@ def creators(
         for r in items:
             table.add_row(str(r["rank"]), r["name"] or r["creator_id"], r["platform"] or "", r["mcn"] or "",
                           _score(r["score"]), str(r["posts"]), "; ".join(r["reasons"]))
-        Console().print(table)
+        Console(emoji=False, markup=False).print(table)
 
 
 @creators_app.command("show")
@@ -125,11 +125,11 @@ def creators_show(
     if as_json:
         _print_json(p)
         return
-    c = Console()
-    c.print(f"[bold]{p['name'] or p['creator_id']}[/bold] ({p['platform']}/{p['creator_id']})  "
+    c = Console(emoji=False, markup=False)
+    c.print(f"{p['name'] or p['creator_id']} ({p['platform']}/{p['creator_id']})  "
             f"mcn: {p['mcn'] or '—'}  category: {p['content_category'] or '—'}  followers: {p['followers'] or '—'}",
             highlight=False)
-    c.print(f"credibility: [bold]{_score(p['score'])}[/bold] — {p['score_reason']}", highlight=False)
+    c.print(f"credibility: {_score(p['score'])} — {p['score_reason']}", highlight=False)
     t = Table(show_header=True)
     for col in ("component", "value", "weight", "contribution", "how"):
         t.add_column(col)

@@ -33,7 +33,7 @@ def train_cmd(
     from .learn.train import train
 
     d = read_labeled(data, text_col, label_col)
-    err = Console(stderr=True)
+    err = Console(stderr=True, emoji=False, markup=False)
 
     def say(msg: str) -> None:
         if not quiet:
@@ -58,7 +58,7 @@ def eval_model(model_dir: str, data: str, text_col: str, label_col: str, as_json
     if as_json:
         sys.stdout.write(orjson.dumps(res, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    console = Console()
+    console = Console(emoji=False, markup=False)
     table = Table(title=f"{model_dir} on {data} (n={res['n']})")
     for col in ("label", "precision", "recall", "f1", "support"):
         table.add_column(col, justify="left" if col == "label" else "right")

@@ -84,7 +84,7 @@ def sources(
             ("suggested: " + ",".join(c["flagged_categories"])) if c["suggested_for_review"] else "",
             f"likely ({c['coordinated']['burst_accounts']} accounts)" if c["coordinated"]["likely"] else "",
         )
-    Console().print(table)
+    Console(emoji=False, markup=False).print(table)
     if not found:
         typer.echo("no clusters yet: scan posts with --db (after a scan with --no-index, run `trustwatch sources index`).")
     else:
@@ -134,8 +134,8 @@ def show(
     if as_json:
         _print_json(c)
         return
-    out = Console()
-    out.print(f"[bold]cluster {c['cluster_id']}[/]: {c['size']} posts, reach {c['reach']:,}, "
+    out = Console(emoji=False, markup=False)
+    out.print(f"cluster {c['cluster_id']}: {c['size']} posts, reach {c['reach']:,}, "
               f"{c['accounts']} accounts on {', '.join(c['platforms']) or '?'}", highlight=False)
     out.print(f"earliest: {c['earliest_platform'] or ''} {c['earliest_post_id']} at {c['earliest_created_at']} {c['earliest_url'] or ''}",
               markup=False, highlight=False)
@@ -193,7 +193,7 @@ def news(
         m = r["metrics"]
         table.add_row(r["title"] or r["url"], str(r["posts"]), str(r["by_link"]), str(r["by_text"]), str(r["accounts"]),
                       ",".join(r["platforms"]), f"{m.get('views', 0):,}", f"{m.get('shares', 0):,}", str(len(r["timeline"])))
-    Console().print(table)
+    Console(emoji=False, markup=False).print(table)
 
 
 @sources_app.command("images")

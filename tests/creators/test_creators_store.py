@@ -205,3 +205,18 @@ def test_odd_records_do_not_break_profiles(tmp_path: Path):
     odd = profiles[0].as_dict()
     assert odd["posts"] == 4 and odd["score"] is None and odd["first_post"] is not None
     assert odd["score_status"] == "insufficient data" and odd["reach"] == 400
+
+
+def test_hostile_names_print_literally_in_the_terminal(tmp_path: Path) -> None:
+    # Console markup and emoji codes in a creator's name are data: shown as written, never a crash.
+    name = "[/bold] [red]Shop :id: [x]"
+    posts = [{"id": f"h{i}", "platform": "facebook", "text": "Hôm nay trời đẹp.",
+              "author": {"id": "acct:hostile", "name": name}, "metrics": {"views": 10, "likes": 1}}
+             for i in range(6)]
+    src = tmp_path / "p.jsonl"
+    src.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), encoding="utf-8")
+    db = str(tmp_path / "tw.db")
+    assert run_cli("scan", str(src), "--db", db, "--out", str(tmp_path / "r.jsonl")).returncode == 0
+    shown = run_cli("creators", "show", "acct:hostile", "--platform", "facebook", "--db", db)
+    assert shown.returncode == 0, shown.stderr
+    assert name in shown.stdout
