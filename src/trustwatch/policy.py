@@ -328,9 +328,14 @@ def _optional_names() -> list[str]:
 
 
 def _shipped(name: str) -> Path:
-    """`default`: the default packs' folder; an opt-in pack's name: its file."""
+    """`default`: the default packs' folder; `learned`: the same packs with their seed classifiers;
+    an opt-in pack's name: its file."""
     folder = resources.files("trustwatch") / "packs"
-    return Path(str(folder)) if name == "default" else Path(str(folder / "optional" / f"{name}.yaml"))
+    if name == "default":
+        return Path(str(folder))
+    if name == "learned":
+        return Path(str(folder / "learned"))
+    return Path(str(folder / "optional" / f"{name}.yaml"))
 
 
 def load_packs(paths: list[str | Path] | None = None) -> list[LoadedPack]:
@@ -338,7 +343,7 @@ def load_packs(paths: list[str | Path] | None = None) -> list[LoadedPack]:
     files: list[Path] = []
     for p in paths or default_pack_paths():
         p = Path(p)
-        if not p.exists() and str(p) in ("default", *_optional_names()):  # shipped names (issue 3)
+        if not p.exists() and str(p) in ("default", "learned", *_optional_names()):  # shipped names (issue 3)
             p = _shipped(str(p))
         if p.is_dir():
             files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
