@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, true, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import TrustwatchError
 from ..policy import LoadedPack, load_packs
-from ..store.engine import WRITE_OPTION, check_connection, make_engine, migrate, resolve_url
-from ..store.errors import StoreError
+from ..store.engine import check_connection, make_engine, migrate, resolve_url, transaction
 from ..store.schema import AuthorRow, FindingRow, PostRow, PostVersionRow, ScanResultRow, ScanRun
 from ..store.schema_cases import (
     AppealRow,
@@ -155,27 +153,11 @@ class CaseService:
 
     # -- transactions ------------------------------------------------------------------------
 
-    @contextmanager
-    def write(self, action: str) -> Iterator[Connection]:
-        with self._errors(action), self._engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def write(self, action: str) -> AbstractContextManager[Connection]:
+        return transaction(self._engine, action, write=True)
 
-    @contextmanager
-    def read(self, action: str) -> Iterator[Connection]:
-        with self._errors(action), self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0].rstrip(".")
-            raise StoreError(
-                f"Could not {action} in {self.url}: {reason}. Check that the database is reachable and writable."
-            ) from exc
+    def read(self, action: str) -> AbstractContextManager[Connection]:
+        return transaction(self._engine, action)
 
     def _after_commit(self, event_ids: list[int]) -> None:
         if event_ids and self.deliver_alerts:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -230,3 +232,22 @@ def migrate(engine: Engine) -> None:
 def _first_line(exc: BaseException | None) -> str:
     text = str(exc).strip() if exc is not None else ""
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
+@contextmanager
+def transaction(engine: Engine, action: str, write: bool = False) -> Iterator[Connection]:
+    """One transaction; a database failure inside it becomes a one-sentence StoreError naming
+    `action`. `write` marks it for SQLite's immediate locking (writers queue instead of failing)."""
+    try:
+        with engine.connect() as conn:
+            if write:
+                conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0].rstrip(".")
+        display = engine.url.render_as_string(hide_password=True)
+        raise StoreError(
+            f"Could not {action} in {display}: {reason}. Check that the database is reachable, "
+            "writable and not full, and that no other program changed its tables."
+        ) from exc

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, true, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import Quarantined
 from .engine import (
-    WRITE_OPTION,
     check_connection,
     json_dumps,
     json_dumps_pg,
     make_engine,
     migrate,
     resolve_url,
+    transaction,
 )
 from .errors import StoreError
 from .schema import QuarantineRow, ScanRun
@@ -403,25 +402,8 @@ class Store:
             self._fingerprints[run_id] = fp
         return fp
 
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        with self._errors(action), self._engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _write(self, action: str) -> AbstractContextManager[Connection]:
+        return transaction(self._engine, action, write=True)
 
-    @contextmanager
-    def _read(self, action: str) -> Iterator[Connection]:
-        with self._errors(action), self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0].rstrip(".")
-            raise StoreError(
-                f"Could not {action} in {self.url}: {reason}. Check that the database is reachable, "
-                "writable and not full, and that no other program changed its tables."
-            ) from exc
+    def _read(self, action: str) -> AbstractContextManager[Connection]:
+        return transaction(self._engine, action)
