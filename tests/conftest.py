@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,15 @@ def pg_url(pg_server: PostgresServer) -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """URL of a new SQLite database file in the test's temporary folder."""
     return f"sqlite:///{tmp_path / 'trustwatch.db'}"
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The process-wide embedder of the semantic signals, caching into a temporary file for the
+    module's tests (never the user's cache), and unset afterwards."""
+    from trustwatch.detect.embed import Embedder, set_shared_embedder
+
+    emb = Embedder(str(tmp_path_factory.mktemp("emb") / "cache.sqlite"))
+    set_shared_embedder(emb)
+    yield emb
+    set_shared_embedder(None)

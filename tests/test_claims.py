@@ -9,7 +9,6 @@ import pytest
 from helpers import REPO, run_cli, write_jsonl
 from trustwatch.detect import Detector
 from trustwatch.detect.claims import parse_claims
-from trustwatch.detect.embed import Embedder, set_shared_embedder
 from trustwatch.errors import PolicyError
 from trustwatch.policy import load_packs
 
@@ -47,12 +46,7 @@ SAME_TOPIC = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    emb = Embedder(str(tmp_path_factory.mktemp("emb") / "cache.sqlite"))
-    set_shared_embedder(emb)
-    yield emb
-    set_shared_embedder(None)
+pytestmark = pytest.mark.usefixtures("embedder")  # conftest: one embedder, its cache in a temporary file
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import yaml
 
 from helpers import EXAMPLES, REPO, load_jsonl, run_cli, write_jsonl
 from trustwatch.detect import Detector
-from trustwatch.detect.embed import Embedder, cache_key, set_shared_embedder
+from trustwatch.detect.embed import Embedder, cache_key
 from trustwatch.errors import PolicyError
 from trustwatch.policy import default_pack_paths, load_pack, load_packs
 from trustwatch.store import Store
@@ -32,12 +32,7 @@ LOOKALIKES = [  # commerce words without the service: the stage runs and must sa
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    emb = Embedder(str(tmp_path_factory.mktemp("emb") / "cache.sqlite"))
-    set_shared_embedder(emb)
-    yield emb
-    set_shared_embedder(None)
+pytestmark = pytest.mark.usefixtures("embedder")  # conftest: one embedder, its cache in a temporary file
 
 
 @pytest.fixture(scope="module")
