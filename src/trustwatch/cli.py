@@ -14,6 +14,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_media import media_app, media_settings
+from .cli_options import DEFAULT_DB, DbOpt
 from .cli_semantic import ClaimsOpt, claims_app, stage_rows, with_claims
 from .cli_sources import sources_app
 from .errors import TrustwatchError
@@ -32,9 +33,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(sources_app, name="sources")
 
 err = Console(stderr=True, emoji=False, markup=False)
-DEFAULT_DB = "./trustwatch.db"
 
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
 PolicyOpt = Annotated[
     list[str] | None,
     typer.Option("--policy", "-p", help="Policy pack file or folder (repeatable). Default: the shipped packs."),
@@ -69,8 +68,14 @@ def scan(
     no_media: Annotated[bool, typer.Option("--no-media", help="Scan text only; ignore images, audio and video.")] = False,
     claims: ClaimsOpt = None,
     no_index: Annotated[bool, typer.Option("--no-index", help="Store posts without updating the near-duplicate index (`trustwatch sources index` catches up).")] = False,
+    engine: Annotated[str, typer.Option("--engine", envvar="TRUSTWATCH_ENGINE", help="Where batches run: local (worker processes) or ray (Ray Data; pip install 'trustwatch[ray]').")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address for --engine ray (or env RAY_ADDRESS); default: a local Ray.")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start over instead of resuming an interrupted run of the same scan.")] = False,
 ) -> None:
-    """Scan posts and write one result line per record.
+    """Scan posts and write one result line per record (or a Parquet folder for --out X.parquet).
+
+    A scan that was killed resumes from its last checkpoint when run again with the same inputs and
+    options; results and stored rows end up exactly as one clean run gives.
 
     Example: trustwatch scan examples/posts.jsonl --out results.jsonl --workers 2
     """
@@ -96,8 +101,11 @@ def scan(
             inputs, policies=policy, out=out, quarantine=quarantine,
             db=None if no_store else db, workers=workers, on_progress=tick, index_sources=not no_index,
             media=media_settings(None if no_store else db, asr_model, not no_media),
+            engine=engine, address=address, resume=not fresh,
         )
     console = err if out == "-" else Console(emoji=False, markup=False)
+    if summary.resumed:
+        console.print(f"resumed an interrupted run: {summary.resumed['records']:,} records were already done")
     table = Table(title="trustwatch scan", show_header=False)
     table.add_row("records read", f"{summary.records_read:,}")
     table.add_row("results ok", f"{summary.results_ok:,}")
@@ -180,7 +188,7 @@ def eval_cmd(
 
 @app.command()
 def demo(
-    db: DbOpt = "./trustwatch-demo.db",
+    db: Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL for the demo.")] = "./trustwatch-demo.db",
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the demo's results and report.")] = "demo-output",
 ) -> None:
     """Scan the bundled examples, measure the packs on their labels and write a report.

@@ -13,10 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_options import DEFAULT_DB, DbOpt
 from .errors import TrustwatchError
 
-DEFAULT_DB = "./trustwatch.db"
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
 PolicyOpt = Annotated[
     list[str] | None,
     typer.Option("--policy", "-p", help="Policy pack file or folder (repeatable). Default: the shipped packs."),

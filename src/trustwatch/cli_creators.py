@@ -15,10 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_options import DEFAULT_DB, DbOpt
 from .errors import TrustwatchError
-
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
-DEFAULT_DB = "./trustwatch.db"
 
 creators_app = typer.Typer(help="Creator profiles, credibility scores, recognition and the watchlist.")
 campaigns_app = typer.Typer(help="Campaigns defined in YAML: reach over time, contributors, articles.", no_args_is_help=True)

@@ -23,7 +23,7 @@ def train_cmd(
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds for tuning and calibration.")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     from_decisions: Annotated[str | None, typer.Option("--from-decisions", help="Retrain this pack's classifier from the reviewers' decisions in --db.")] = None,
-    db: Annotated[str, typer.Option("--db", help="Database with the decisions (for --from-decisions).")] = "./trustwatch.db",
+    db: Annotated[str, typer.Option("--db", envvar="TRUSTWATCH_DB", help="Database with the decisions (for --from-decisions; or env TRUSTWATCH_DB).")] = "./trustwatch.db",
     with_seed: Annotated[bool, typer.Option("--with-seed/--without-seed", help="Keep the seed training data beside the decisions.")] = True,
 ) -> None:
     """Train a text classifier: char + word n-grams, a class-weighted linear model tuned by

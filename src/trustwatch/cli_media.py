@@ -10,14 +10,13 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from .cli_options import DEFAULT_DB, DbOpt
 from .errors import InputError
 
 media_app = typer.Typer(help="Media: extract text from images, speech and video; manage known-image hash banks.", no_args_is_help=True)
 bank_app = typer.Typer(help="Hash banks of known bad and known fine images (ThreatExchange plain text format).", no_args_is_help=True)
 media_app.add_typer(bank_app, name="bank")
 
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
-DEFAULT_DB = "./trustwatch.db"
 
 
 def media_settings(db: str | None, asr_model: str | None = None, enabled: bool = True, media_root: str | None = None) -> Any:

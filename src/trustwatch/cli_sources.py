@@ -15,14 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_options import DEFAULT_DB, DbOpt
 from .errors import InputError
 
 sources_app = typer.Typer(
     help="Near-duplicate clusters, their earliest source, spread and coordinated bursts.",
     invoke_without_command=True,
 )
-DEFAULT_DB = "./trustwatch.db"
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WindowOpt = Annotated[float, typer.Option("--window", min=1, help="Coordinated burst window, minutes.")]
 AccountsOpt = Annotated[int, typer.Option("--min-accounts", min=2, help="Distinct accounts in one window that make a burst likely coordinated.")]

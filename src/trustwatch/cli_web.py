@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
+from .cli_options import DEFAULT_DB, DbOpt
 from .errors import TrustwatchError
-
-DbOpt = Annotated[str, typer.Option("--db", help="Database path or SQLAlchemy URL.")]
-DEFAULT_DB = "./trustwatch.db"
 
 users_app = typer.Typer(help="Manage the people who may use the web UI and API.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage API tokens (Authorization: Bearer TOKEN).", no_args_is_help=True)

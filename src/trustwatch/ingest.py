@@ -45,6 +45,7 @@ class Block(NamedTuple):
     source: str
     first_line: int  # line number of the block's first line
     data: bytes
+    offset: int = -1  # where `data` starts in the file; -1 when it cannot be read back by position (gzip, stdin)
 
     def units(self) -> Iterator[Unit]:
         lines = self.data.split(b"\n")
@@ -126,7 +127,7 @@ def read_batches(path: str, size: int) -> Iterator[Block | list[Unit]]:
             return
         fmt = detect_format(path, head)
         if fmt == "jsonl":
-            yield from _jsonl_blocks(path, stream)
+            yield from _jsonl_blocks(path, stream, seekable=path != "-" and isinstance(stream, io.BufferedReader))
             return
         batch: list[Unit] = []
         for unit in (_csv_units(path, stream) if fmt == "csv" else _parquet_units(path, stream)):
@@ -141,21 +142,22 @@ def read_batches(path: str, size: int) -> Iterator[Block | list[Unit]]:
             stream.close()
 
 
-def _jsonl_blocks(path: str, stream: IO[bytes]) -> Iterator[Block | list[Unit]]:
+def _jsonl_blocks(path: str, stream: IO[bytes], seekable: bool = False) -> Iterator[Block | list[Unit]]:
     line_no = 0  # lines handed out so far
     carry = b""
+    pos = 0  # bytes of the file handed out (or skipped) so far
     while True:
         chunk, damage = _read_some(stream)
         if damage is not None:  # truncated or corrupt gzip: keep every complete line before it
             data = carry + chunk
             if data:
-                yield Block(path, line_no + 1, data)
+                yield Block(path, line_no + 1, data, pos if seekable else -1)
                 line_no += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
             yield [Unit(path, line_no + 1, None, f"The file is damaged after line {line_no} and could not be read further ({damage}).")]
             return
         if not chunk:
             if carry:
-                yield Block(path, line_no + 1, carry)
+                yield Block(path, line_no + 1, carry, pos if seekable else -1)
             return
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n")
@@ -165,10 +167,13 @@ def _jsonl_blocks(path: str, stream: IO[bytes]) -> Iterator[Block | list[Unit]]:
                 # An overlong line: report it and skip to its end without keeping it.
                 line_no += 1
                 yield [Unit(path, line_no, None, _TOO_LONG)]
-                carry = _skip_line(stream)
+                skipped = len(carry)
+                carry, rest = _skip_line(stream)
+                pos += skipped + rest
             continue
         block, carry = data[: cut + 1], data[cut + 1 :]
-        yield Block(path, line_no + 1, block)
+        yield Block(path, line_no + 1, block, pos if seekable else -1)
+        pos += len(block)
         line_no += block.count(b"\n")
 
 
@@ -188,18 +193,21 @@ def _read_some(stream: IO[bytes]) -> tuple[bytes, Exception | None]:
     return b"".join(parts), None
 
 
-def _skip_line(stream: IO[bytes]) -> bytes:
-    """Read past the end of the current line; return what follows it in the last chunk read."""
+def _skip_line(stream: IO[bytes]) -> tuple[bytes, int]:
+    """Read past the end of the current line; return what follows it in the last chunk read, and
+    how many bytes of the line were skipped (its newline included)."""
+    skipped = 0
     while True:
         try:
             chunk = stream.read(BLOCK_BYTES)
         except (OSError, EOFError):
-            return b""
+            return b"", skipped
         if not chunk:
-            return b""
+            return b"", skipped
         nl = chunk.find(b"\n")
         if nl != -1:
-            return chunk[nl + 1 :]
+            return chunk[nl + 1 :], skipped + nl + 1
+        skipped += len(chunk)
 
 
 def read_units(path: str) -> Iterator[Unit]:

@@ -9,23 +9,24 @@ size, and `--workers N` gives byte-identical results to one worker.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import sys
 import time
 from array import array
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
 from .detect import Detector
+from .errors import TrustwatchError
+from .executors import make_executor
 from .ingest import Block, Unit, check_inputs, parse_unit, read_batches
 from .models import Post, Quarantined
 from .policy import LoadedPack, load_packs
+from .resume import FileCheckpoint, owner_id, scan_identity
 from .seen import DEFAULT_LIMIT, SeenIds
+from .sinks import QuarantineSink, ResultsSink
 
 BATCH = 1000
 
@@ -45,6 +46,7 @@ class ScanSummary:
     # Posts that reached each costly signal stage (similarity, claims, …) and embedding counters.
     stages: dict[str, int] = field(default_factory=dict)
     embeddings: dict[str, float] = field(default_factory=dict)
+    resumed: dict[str, int] | None = None  # shards and records a crashed run had finished, when resumed
 
     @property
     def posts_per_s(self) -> float:
@@ -60,6 +62,7 @@ class ScanSummary:
             "seconds": round(self.seconds, 3),
             "posts_per_s": round(self.posts_per_s, 1),
             **self.stage_report(),
+            **({"resumed": dict(self.resumed)} if self.resumed else {}),
         }
 
     def stage_report(self) -> dict[str, Any]:
@@ -252,27 +255,71 @@ def _batches(inputs: list[str], size: int) -> Iterator[tuple[str, Batch]]:
             yield path, batch
 
 
-def _ordered(
-    batches: Iterable[tuple[str, Batch]], workers: int, init_args: tuple[Any, ...]
-) -> Iterator[tuple[str, BatchResult]]:
-    """Map batches over a process pool, in order, with a bounded number of batches in flight.
-    Yields each batch's input name with its result."""
-    if workers <= 1:
-        _init_worker(*init_args)
-        for source, b in batches:
-            yield source, _process_batch(b)
-        return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=init_args) as pool:
-        pending: deque[Any] = deque()
-        for source, b in batches:
-            pending.append((source, pool.apply_async(_process_batch, (b,))))
-            if len(pending) >= workers * 3:
-                meta, job = pending.popleft()
-                yield meta, job.get()
-        while pending:
-            meta, job = pending.popleft()
-            yield meta, job.get()
+def _keys_of(batch: Batch) -> array:
+    """The (platform, id) keys of a batch as a worker computes them, without detection: how a
+    resumed scan relearns the ids of the shards it skips, so duplicates are still caught."""
+    keys = array("q")
+    for unit in batch.units() if isinstance(batch, Block) else batch:
+        parsed = parse_unit(unit)
+        keys.append(0 if isinstance(parsed, Quarantined) else id_key(parsed.platform, parsed.id))
+    return keys
+
+
+class _Ids:
+    """Every id of the scan so far, and where each first appeared (for messages, boundedly)."""
+
+    def __init__(self, memory: int) -> None:
+        self.seen = SeenIds(memory)
+        self.first_line: dict[int, tuple[str, int]] = {}
+
+    def add(self, source: str, keys: array, line_numbers: array) -> set[int]:
+        repeats = self.seen.add_batch(keys)
+        if len(self.first_line) < 100_000:
+            for i, (k, ln) in enumerate(zip(keys, line_numbers, strict=True)):
+                if k and i not in repeats and k not in self.first_line:
+                    self.first_line[k] = (source, ln)
+        return repeats
+
+    def skip(self, batches: Iterator[tuple[str, Batch]], n: int) -> Iterator[tuple[str, Batch]]:
+        """Pass over the first `n` batches (done before a crash), learning their ids."""
+        for _ in range(n):
+            got = next(batches, None)
+            if got is None:
+                raise TrustwatchError("The inputs have fewer batches than the checkpoint of the scan being resumed; run it with --fresh.")
+            source, batch = got
+            keys = _keys_of(batch)
+            lines = array("q", (u.line for u in (batch.units() if isinstance(batch, Block) else batch)))
+            self.add(source, keys, lines)
+        return batches
+
+
+SUMMARY_COUNTERS = ("records_read", "results_ok", "quarantined", "flagged")
+
+
+def _restore(summary: ScanSummary, ckpt: dict[str, Any]) -> None:
+    saved = ckpt.get("summary") or {}
+    for k in SUMMARY_COUNTERS:
+        setattr(summary, k, int(saved.get(k, 0)))
+    for c, n in (saved.get("per_category") or {}).items():
+        if c in summary.per_category:
+            summary.per_category[c] = int(n)
+    summary.stages.update(saved.get("stages") or {})
+    summary.embeddings.update(saved.get("embeddings") or {})
+
+
+def _checkpoint(summary: ScanSummary, shards: int, out_bytes: int, q_bytes: int, seconds: float) -> dict[str, Any]:
+    return {
+        "shards": shards,
+        "out_bytes": out_bytes,
+        "quarantine_bytes": q_bytes,
+        "seconds": round(seconds, 3),
+        "summary": {
+            **{k: getattr(summary, k) for k in SUMMARY_COUNTERS},
+            "per_category": dict(summary.per_category),
+            "stages": dict(summary.stages),
+            "embeddings": dict(summary.embeddings),
+        },
+    }
 
 
 def run_scan(
@@ -289,9 +336,16 @@ def run_scan(
     id_memory: int = DEFAULT_LIMIT,
     media: Any = None,
     index_sources: bool = True,
+    engine: str = "local",
+    address: str | None = None,
+    resume: bool = True,
 ) -> ScanSummary:
-    """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only)."""
+    """Scan inputs; return the summary. `detect=False` measures the I/O floor (bench only).
+
+    The same scan run again after a crash resumes from its checkpoint (`resume=False` starts
+    over); `engine` picks where batches are processed (executors.py)."""
     check_inputs(inputs)
+    executor = make_executor(engine, workers, address)
     packs: list[LoadedPack] = load_packs(policies) if detect else []
     categories = [p.id for p in packs if p.pack.mode == "active"]
     summary = ScanSummary(inputs=list(inputs), per_category={c: 0 for c in categories}, out=out)
@@ -299,6 +353,17 @@ def run_scan(
         from .extract.settings import MediaSettings, default_cache_path
 
         media = MediaSettings(cache_path=default_cache_path(db), banks_db=db)
+    to_stdout = out == "-"
+    q_path = quarantine or (str(Path(out.rstrip("/")).with_suffix("")) + ".quarantine.jsonl" if out and not to_stdout else "quarantine.jsonl")
+    published_packs = [published(p) for p in packs]
+    identity = scan_identity(inputs, published_packs, {
+        "policies": policies, "detect": detect, "batch": batch_size, "db": db is not None,
+        "out": None if out is None or to_stdout else str(Path(out).resolve()), "quarantine": str(Path(q_path).resolve()),
+        "media": bool(media is not None and media.enabled), "index": index_sources,
+    })
+    owner = owner_id()
+    ckpt: dict[str, Any] | None = None
+    file_ckpt: FileCheckpoint | None = None
     store = None
     indexer = None
     if db is not None:
@@ -309,32 +374,41 @@ def run_scan(
             from .dedupe import SourceIndex
 
             indexer = SourceIndex(store)
-        summary.run_id = store.begin_scan(
-            list(inputs),
-            [published(p) for p in packs],
-            {"workers": workers, "policies": policies or "default"},
-        )
-    to_stdout = out == "-"
-    out_f: IO[bytes] | None = sys.stdout.buffer if to_stdout else (open(out, "wb") if out else None)  # noqa: SIM115
-    q_path = quarantine or (str(Path(out).with_suffix("")) + ".quarantine.jsonl" if out and not to_stdout else "quarantine.jsonl")
-    q_f: IO[bytes] | None = None
-    Path(q_path).unlink(missing_ok=True)  # a stale file from an earlier scan must not look like this one's
-    seen = SeenIds(id_memory)
-    first_line: dict[int, tuple[str, int]] = {}
+        claimed = store.claim_resumable(identity, owner) if identity and resume else None
+        if claimed is not None:
+            summary.run_id, ckpt = claimed
+        else:
+            summary.run_id = store.begin_scan(
+                list(inputs), published_packs,
+                {"workers": workers, "policies": policies or "default", "engine": executor.name},
+                identity=identity, owner=owner,
+            )
+    elif identity and out and not to_stdout:
+        file_ckpt = FileCheckpoint(out)
+        ckpt = file_ckpt.load(identity) if resume else None
+    done = int(ckpt["shards"]) if ckpt else 0
+    if ckpt:
+        _restore(summary, ckpt)
+        summary.resumed = {"shards": done, "records": summary.records_read}
+    results = ResultsSink(out, ckpt)
+    q_sink = QuarantineSink(q_path, ckpt)
+    ids = _Ids(id_memory)
+    before = float(ckpt.get("seconds", 0.0)) if ckpt else 0.0
     start = time.perf_counter()
     failed = True
     try:
-        for source, res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None, media, workers)):
+        batches = ids.skip(_batches(inputs, batch_size), done)
+        if indexer is not None and ckpt is not None:
+            indexer.index_pending()  # posts of the last stored shard, if the crash came before they were indexed
+        init_args = (policies, detect, store is not None, media, workers)
+        shard = done
+        for source, res in executor.map(batches, init_args):
             n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
-            repeats = seen.add_batch(res.keys)
-            if len(first_line) < 100_000:  # where ids first appeared, for messages, boundedly
-                for i, (k, ln) in enumerate(zip(res.keys, res.line_numbers, strict=True)):
-                    if k and i not in repeats and k not in first_line:
-                        first_line[k] = (source, ln)
+            repeats = ids.add(source, res.keys, res.line_numbers)
             if repeats:
-                _mark_duplicates(res, source, repeats, first_line, categories)
+                _mark_duplicates(res, source, repeats, ids.first_line, categories)
             summary.quarantined += len(bad)
             summary.results_ok += n - len(bad)
             summary.flagged += len(res.flagged)
@@ -345,48 +419,49 @@ def run_scan(
             for cats in res.flagged.values():
                 for c in cats:
                     summary.per_category[c] += 1
-            if out_f is not None and n:
-                out_f.write(res.blob)
-            if bad:
-                ordered_bad = [bad[i] for i in sorted(bad)]
-                if q_f is None:
-                    q_f = open(q_path, "wb")  # noqa: SIM115 - each scan writes its own
-                q_f.write(b"".join(orjson.dumps(q.as_dict()) + b"\n" for q in ordered_bad))
-                if store is not None:
-                    store.save_quarantine(summary.run_id, ordered_bad)
-            if store is not None and res.stored:
+            results.write(shard, res.blob)
+            ordered_bad = [bad[i] for i in sorted(bad)]
+            if ordered_bad:
+                q_sink.write(b"".join(orjson.dumps(q.as_dict()) + b"\n" for q in ordered_bad))
+            shard += 1
+            point = _checkpoint(summary, shard, results.position(), q_sink.position(), before + time.perf_counter() - start)
+            if store is not None:
                 saved = [res.stored[i] for i in sorted(res.stored)]
-                store.save_results(summary.run_id, saved)
-                if res.evidence:
-                    from .extract.banks import save_evidence
+                rows = [row for i in sorted(res.evidence) if i in res.stored for row in res.evidence[i]]
+                also = None
+                if rows:
+                    from .extract.banks import write_evidence
 
-                    save_evidence(store, [row for i in sorted(res.evidence) if i in res.stored for row in res.evidence[i]])
-                if indexer is not None:
+                    def also(conn: Any, rows: list[dict[str, Any]] = rows) -> None:
+                        write_evidence(conn, rows)
+                store.save_batch(summary.run_id, saved, ordered_bad, point, also)  # type: ignore[arg-type]
+                if indexer is not None and saved:
                     indexer.index_results(saved)
+            elif file_ckpt is not None and identity:
+                file_ckpt.save(identity, point)
             if on_progress is not None:
                 on_progress(n)
         failed = False
     finally:
-        seen.close()
-        if out_f is not None:
-            if to_stdout:
-                out_f.flush()
-            else:
-                out_f.close()
-        if q_f is not None:
-            q_f.close()
+        ids.seen.close()
+        results.close()
+        q_sink.close()
+        if q_sink.used:
             summary.quarantine_file = q_path
-        summary.seconds = time.perf_counter() - start
+        summary.seconds = before + time.perf_counter() - start
         if store is not None:
             result = summary.as_dict()
             if failed:
-                result["failed"] = True
-            store.finish_scan(summary.run_id, result)
+                store.interrupt_scan(summary.run_id, result)  # type: ignore[arg-type]
+            else:
+                store.finish_scan(summary.run_id, result)  # type: ignore[arg-type]
             store.close()
             if not failed:  # cases: removal requests whose post this scan still sees are not complied with
                 from .cases.hooks import after_scan
 
                 after_scan(db, summary.run_id)
+        if file_ckpt is not None and not failed:
+            file_ckpt.clear()
     return summary
 
 

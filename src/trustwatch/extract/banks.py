@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 
 from ..errors import InputError
 from ..store import Store
@@ -108,14 +108,21 @@ def save_evidence(store: Store, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     with store._write("save media evidence") as conn:
-        for r in rows:
-            conn.execute(
-                delete(evidence_t).where(
-                    evidence_t.c.platform == r["platform"], evidence_t.c.post_id == r["post_id"],
-                    evidence_t.c.source == r["source"], evidence_t.c.media_sha256 == r["media_sha256"],
-                )
+        write_evidence(conn, rows)
+
+
+def write_evidence(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """`save_evidence` inside a caller's transaction (the scan saves it with the shard's results)."""
+    if not rows:
+        return
+    for r in rows:
+        conn.execute(
+            delete(evidence_t).where(
+                evidence_t.c.platform == r["platform"], evidence_t.c.post_id == r["post_id"],
+                evidence_t.c.source == r["source"], evidence_t.c.media_sha256 == r["media_sha256"],
             )
-        conn.execute(evidence_t.insert(), rows)
+        )
+    conn.execute(evidence_t.insert(), rows)
 
 
 def load_evidence(store: Store, platform: str | None, post_id: str) -> dict[str, dict[str, Any]]:

@@ -84,6 +84,13 @@ class ScanRun(Base):
     flagged: Mapped[int | None] = mapped_column(BigInteger)
     seconds: Mapped[float | None] = mapped_column(Float)
     posts_per_s: Mapped[float | None] = mapped_column(Float)
+    # Crash safety (migration scale_0001): a hash of what the scan reads and how, so running the same
+    # scan again finds this run; the last durable checkpoint (shards done, counters, output sizes);
+    # which process holds the run, and when it last checkpointed.
+    identity: Mapped[str | None] = mapped_column(String(64), index=True)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column()
+    owner: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuthorRow(Base):

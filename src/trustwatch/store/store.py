@@ -10,7 +10,7 @@ transaction or a cursor open.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -92,9 +92,11 @@ class Store:
     # -- scan runs ---------------------------------------------------------------------------
 
     def begin_scan(
-        self, inputs: list[str], packs: list[dict[str, Any]], settings: dict[str, Any]
+        self, inputs: list[str], packs: list[dict[str, Any]], settings: dict[str, Any],
+        identity: str | None = None, owner: str | None = None,
     ) -> int:
-        """Record the start of a scan; returns its run id."""
+        """Record the start of a scan; returns its run id. `identity` (resume.scan_identity) lets
+        the same scan, run again after a crash, find this run and resume it; `owner` holds it."""
         for i, pack in enumerate(packs):
             if not isinstance(pack, dict) or any(k not in pack for k in PACK_KEYS):
                 raise StoreError(
@@ -112,6 +114,9 @@ class Store:
                     "packs": [dict(p) for p in packs],
                     "pack_fingerprint": fingerprint,
                     "settings": settings,
+                    "identity": identity,
+                    "owner": owner,
+                    "heartbeat_at": datetime.now(UTC) if owner else None,
                 },
             ).scalar_one()
         self._fingerprints[run_id] = fingerprint
@@ -126,15 +131,82 @@ class Store:
             self._writer.write(conn, run_id, fingerprint, rows)
         self._writer.committed()
 
+    def save_batch(
+        self,
+        run_id: int,
+        rows: list[tuple[Any, dict[str, Any]]],
+        quarantined: list[Quarantined],
+        checkpoint: dict[str, Any],
+        also: Callable[[Connection], None] | None = None,
+    ) -> None:
+        """Save one shard of a scan and its checkpoint in one transaction: after a crash, either
+        all of the shard is stored and the checkpoint says so, or none of it is. `also` writes
+        more of the shard's rows (e.g. media evidence) in the same transaction."""
+        fingerprint = self._fingerprint(run_id)
+        with self._write(f"save {len(rows)} results of scan run {run_id}") as conn:
+            if rows:
+                self._writer.write(conn, run_id, fingerprint, rows)
+            if quarantined:
+                conn.execute(insert(quarantine_t), self._quarantine_params(run_id, quarantined))
+            if also is not None:
+                also(conn)
+            conn.execute(
+                update(scan_runs).where(scan_runs.c.id == run_id)
+                .values(checkpoint=checkpoint, heartbeat_at=datetime.now(UTC))
+            )
+        if rows:
+            self._writer.committed()
+
+    def claim_resumable(self, identity: str, owner: str) -> tuple[int, dict[str, Any] | None] | None:
+        """The unfinished run of the same scan, taken over by `owner`, with its last checkpoint
+        (None: it stopped before its first one); None when there is no such run. Raises when the
+        process that holds it still runs."""
+        from ..errors import TrustwatchError
+        from ..resume import owner_gone
+
+        with self._read("look for an unfinished run of this scan") as conn:
+            row = conn.execute(
+                select(scan_runs.c.id, scan_runs.c.owner, scan_runs.c.heartbeat_at, scan_runs.c.checkpoint)
+                .where(scan_runs.c.identity == identity, scan_runs.c.status.in_(("running", "interrupted")))
+                .order_by(scan_runs.c.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        run_id, old_owner, heartbeat, checkpoint = row
+        beat = heartbeat.replace(tzinfo=heartbeat.tzinfo or UTC).timestamp() if heartbeat else None
+        if not owner_gone(old_owner, beat):
+            raise TrustwatchError(
+                f"The same scan is already running as scan run {run_id} (process {old_owner}). "
+                "Wait for it to finish, or stop it before running it again."
+            )
+        with self._write(f"take over scan run {run_id}") as conn:
+            same_owner = scan_runs.c.owner.is_(None) if old_owner is None else scan_runs.c.owner == old_owner
+            taken = conn.execute(
+                update(scan_runs).where(scan_runs.c.id == run_id, same_owner)
+                .values(owner=owner, status="running", heartbeat_at=datetime.now(UTC))
+            ).rowcount
+        if taken != 1:
+            raise TrustwatchError(f"Another process took over scan run {run_id} at the same moment; run the scan again.")
+        return int(run_id), checkpoint if isinstance(checkpoint, dict) else None
+
+    def interrupt_scan(self, run_id: int, summary: dict[str, Any]) -> None:
+        """Record that a scan stopped before its end (an error, Ctrl-C): it stays resumable."""
+        with self._write(f"mark scan run {run_id} interrupted") as conn:
+            conn.execute(update(scan_runs).where(scan_runs.c.id == run_id).values(status="interrupted", summary=summary))
+
+    @staticmethod
+    def _quarantine_params(run_id: int, items: list[Quarantined]) -> list[dict[str, Any]]:
+        return [
+            {"run_id": run_id, "source": q.source, "line": q.line, "reason": q.reason, "raw": q.raw}
+            for q in items
+        ]
+
     def save_quarantine(self, run_id: int, items: list[Quarantined]) -> None:
         """Keep the records a scan could not read, with their place and reason."""
         if not items:
             return
         self._fingerprint(run_id)
-        params = [
-            {"run_id": run_id, "source": q.source, "line": q.line, "reason": q.reason, "raw": q.raw}
-            for q in items
-        ]
+        params = self._quarantine_params(run_id, items)
         with self._write(f"save {len(items)} quarantined records of scan run {run_id}") as conn:
             conn.execute(insert(quarantine_t), params)
 
