@@ -94,7 +94,7 @@ def main() -> None:
 
     n = args.n
     local, ray = runs[f"local-{w}"], runs[f"ray-{w}"]
-    us = lambda seconds, count: seconds / count * 1e6  # noqa: E731 - µs per post
+    us = lambda seconds, count: seconds / count * 1e6
     stages = {
         "read+parse+write (floor, 1 process)": us(runs["floor"]["seconds"], n),
         f"detect, local engine, {w} workers (wall)": us(local["seconds"], n),
