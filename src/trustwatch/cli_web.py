@@ -40,11 +40,12 @@ def _read_password() -> str:
 
 def serve(
     db: DbOpt = DEFAULT_DB,
-    host: Annotated[str, typer.Option(help="Address to listen on (keep 127.0.0.1 unless a TLS proxy sits in front).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(envvar="TRUSTWATCH_HOST", help="Address to listen on (keep 127.0.0.1 unless a TLS proxy sits in front).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, envvar="TRUSTWATCH_PORT", help="Port to listen on.")] = 8000,
     policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Policy pack file or folder (repeatable).")] = None,
-    https: Annotated[bool, typer.Option("--https", help="Served behind TLS: Secure cookies and HSTS.")] = False,
+    https: Annotated[bool, typer.Option("--https", envvar="TRUSTWATCH_HTTPS", help="Served behind TLS: Secure cookies and HSTS.")] = False,
     campaigns: Annotated[list[str] | None, typer.Option("--campaigns", help="Folder of campaign YAML files (repeatable).")] = None,
+    trusted_proxies: Annotated[str | None, typer.Option("--trusted-proxies", envvar="TRUSTWATCH_TRUSTED_PROXIES", help="Comma-separated addresses of load balancers whose X-Forwarded-For/-Proto headers are believed (client addresses for login limits).")] = None,
 ) -> None:
     """Run the web UI and HTTP API (OpenAPI reference at /docs, the document at /openapi.json).
 
@@ -56,7 +57,8 @@ def serve(
 
     app = create_app(WebSettings(db=db, policy=policy, https=https, campaigns=campaigns))
     typer.echo(f"trustwatch web on http://{host}:{port}/ (database {app.state.store.url}); stop with Ctrl-C", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=https, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=https or bool(trusted_proxies),
+                forwarded_allow_ips=trusted_proxies or "127.0.0.1", server_header=False)
 
 
 @users_app.command("add")
