@@ -91,3 +91,19 @@ def test_a_session_and_a_decision_travel_between_workers(two_workers: tuple[str,
     # Optimistic locking holds across workers: a write based on the stale version is refused.
     stale = httpx.post(f"{b}/v1/cases/{case_id}/assign", json={**body, "reason": "stale"}, headers=h)
     assert stale.status_code == 409
+
+
+def _try_login(url: str, name: str, password: str) -> httpx.Response:
+    with httpx.Client(base_url=url, follow_redirects=False) as c:
+        c.get("/login")
+        return c.post("/login", data={"name": name, "password": password, "csrf_token": c.cookies.get("tw_login_csrf"), "next": "/"})
+
+
+def test_failed_sign_ins_count_across_workers(two_workers: tuple[str, str, str]) -> None:
+    a, b, _ = two_workers
+    # Five tries per name (the default) in all: three on one worker and two on the other use them up.
+    assert [_try_login(a, "lan", f"guess {i}").status_code for i in range(3)] == [401] * 3
+    assert [_try_login(b, "lan", f"guess {i}").status_code for i in range(2)] == [401] * 2
+    blocked = _try_login(a, "lan", PASSWORD)
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .schema import Base
@@ -54,3 +54,16 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebLoginFailure(Base):
+    """A failed sign-in (migration web_0002): kept in the database so that every `serve` worker
+    behind a load balancer counts the same failures; rows older than the limiter's window are pruned."""
+
+    __tablename__ = "web_login_failures"
+    __table_args__ = (Index(None, "address", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))  # lower-cased
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -132,7 +132,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # Post pages show media evidence (the image or frame, the OCR or transcript line) when the
     # media area stored it.
     app.state.media_evidence = media_evidence
-    app.state.limiter = LoginLimiter(settings.login_per_name, settings.login_per_address, settings.login_window_s)
+    app.state.limiter = LoginLimiter(engine, settings.login_per_name, settings.login_per_address, settings.login_window_s)
 
     # Navigation entries ((href, label key), after the built-in ones) and dashboard panels
     # (callables returning a template name and its context) that areas add in their setup().

@@ -14,17 +14,20 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine, Table, delete, insert, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..store.engine import transaction
+from ..store.schema_web import WebLoginFailure
 from .accounts import ROLE_RANK, Principal
 from .errors import Forbidden, NotSignedIn
+
+failures_t: Table = WebLoginFailure.__table__  # type: ignore[assignment]
 
 SESSION_COOKIE = "tw_session"
 LOGIN_CSRF_COOKIE = "tw_login_csrf"
@@ -103,41 +106,43 @@ def role(role_name: str) -> dict[str, Any]:
 
 
 class LoginLimiter:
-    """Sliding-window count of failed logins per (address, name) and per address."""
+    """Sliding-window count of failed logins per (address, name) and per address, kept in the
+    database so that several `serve` workers behind a load balancer share one count."""
 
-    def __init__(self, per_name: int = 5, per_address: int = 20, window_s: float = 900.0) -> None:
+    def __init__(self, engine: Engine, per_name: int = 5, per_address: int = 20, window_s: float = 900.0) -> None:
+        self.engine = engine
         self.per_name, self.per_address, self.window_s = per_name, per_address, window_s
-        self._fails: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
 
     def retry_after(self, address: str, name: str) -> int:
         """Seconds to wait before another try is allowed; 0 when allowed now."""
-        now = time.monotonic()
-        with self._lock:
-            wait = 0.0
-            for key, limit in (((address, name.lower()), self.per_name), ((address, ""), self.per_address)):
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    wait = max(wait, q[0] + self.window_s - now)
-            return int(wait) + 1 if wait > 0 else 0
+        now = datetime.now(UTC)
+        since = now - timedelta(seconds=self.window_s)
+        f = failures_t.c
+        wait = 0.0
+        with transaction(self.engine, "check failed sign-ins") as conn:
+            for where, limit in (((f.address == address[:64], f.name == name.lower()[:64]), self.per_name),
+                                 ((f.address == address[:64],), self.per_address)):
+                times = conn.execute(
+                    select(f.at).where(*where, f.at > since).order_by(f.at.desc()).limit(limit)
+                ).scalars().all()
+                if len(times) >= limit:
+                    oldest = _aware(times[-1])
+                    wait = max(wait, (oldest - since).total_seconds())
+        return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, address: str, name: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._fails) > 100_000:  # bounded memory under a spray of names
-                self._fails.clear()
-            self._recent((address, name.lower()), now).append(now)
-            self._recent((address, ""), now).append(now)
+        now = datetime.now(UTC)
+        with transaction(self.engine, "record a failed sign-in", write=True) as conn:
+            conn.execute(delete(failures_t).where(failures_t.c.at <= now - timedelta(seconds=self.window_s)))
+            conn.execute(insert(failures_t), {"address": address[:64], "name": name.lower()[:64], "at": now})
 
     def succeeded(self, address: str, name: str) -> None:
-        with self._lock:
-            self._fails.pop((address, name.lower()), None)
+        with transaction(self.engine, "clear failed sign-ins", write=True) as conn:
+            conn.execute(delete(failures_t).where(failures_t.c.address == address[:64], failures_t.c.name == name.lower()[:64]))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite keeps no zone; we write UTC
 
 
 class SecurityHeaders:
