@@ -52,6 +52,26 @@ def ray_startup() -> float:
     return time.perf_counter() - start
 
 
+def resume_skip_us(path: Path, limit: int = 200_000) -> float:
+    """CPU µs per post a resumed scan spends re-reading the ids of the shards done before the crash
+    (pipeline._Ids.skip), measured on the first `limit` posts."""
+    from trustwatch.pipeline import BATCH, _batches, _Ids
+
+    batches = _batches([str(path)], BATCH)
+    ids = _Ids(1_000_000)
+    count, n = 0, 0
+    start = time.process_time()
+    for _source, b in batches:
+        count += 1
+        n += b.data.count(b"\n") if hasattr(b, "data") else len(b)
+        if n >= limit:
+            break
+    ids.skip(_batches([str(path)], BATCH), count)
+    elapsed = time.process_time() - start
+    ids.seen.close()
+    return elapsed / n * 1e6
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -101,6 +121,7 @@ def main() -> None:
         f"detect, Ray, {w} actors (wall, start-up excluded)": us(ray["wall_seconds"] - startup, n),
         "Ray overhead per post (vs local)": us(ray["wall_seconds"] - startup - local["seconds"], n),
     }
+    stages["resume: re-read the ids of shards done before a crash (1 process)"] = resume_skip_us(inp)
     small_n = min(args.store_n, n)
     base = runs[f"local-{w}-small"]["seconds"]
     for db_name in ("sqlite", "postgresql"):

@@ -383,6 +383,8 @@ def run_scan(
                 {"workers": workers, "policies": policies or "default", "engine": executor.name},
                 identity=identity, owner=owner,
             )
+        if out and not to_stdout:
+            FileCheckpoint(out).clear()  # the database holds this scan's checkpoint; a file one is stale
     elif identity and out and not to_stdout:
         file_ckpt = FileCheckpoint(out)
         ckpt = file_ckpt.load(identity) if resume else None
