@@ -91,6 +91,9 @@ class BatchResult:
     flagged: dict[int, tuple[str, ...]]
     stored: dict[int, tuple[Post, dict[str, Any]]]
     evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # media findings, for the report
+    # PDQ hashes of stored posts' images and frames, for the near-duplicate index:
+    # position in the batch → [(hash hex, quality, source such as "image:0" or "video:1:frame@2.0s")]
+    image_hashes: dict[int, list[tuple[str, int, str]]] = field(default_factory=dict)
     counters: dict[str, float] = field(default_factory=dict)  # stage reach and embedding work in this batch
 
     def line(self, i: int) -> bytes:
@@ -174,6 +177,7 @@ def _process_batch(batch: Batch) -> BatchResult:
     flagged: dict[int, tuple[str, ...]] = {}
     stored: dict[int, tuple[Post, dict[str, Any]]] = {}
     evidence: dict[int, list[dict[str, Any]]] = {}
+    image_hashes: dict[int, list[tuple[str, int, str]]] = {}
     detector = _DETECTOR
     before = _counters(detector)
     for i, unit in enumerate(records):
@@ -192,7 +196,7 @@ def _process_batch(batch: Batch) -> BatchResult:
             lines.append(head + b"}")
             continue
         if parsed.media and _MEDIA_SETTINGS is not None:
-            result = _scan_media(detector, parsed, source, i, evidence)
+            result = _scan_media(detector, parsed, source, i, evidence, image_hashes)
         else:
             result = detector.detect(parsed)
         if _QUIET is not None and not result["flagged"] and result["category_scores"] == _QUIET[0] and "shadow_scores" not in result and "media" not in result:
@@ -211,10 +215,13 @@ def _process_batch(batch: Batch) -> BatchResult:
     blob = b"\n".join(lines) + b"\n" if lines else b""
     after = _counters(detector)
     counters = {k: v - before.get(k, 0) for k, v in after.items()}
-    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored, evidence, counters)
+    return BatchResult(blob, ends, line_numbers, keys, quarantined, flagged, stored, evidence=evidence, counters=counters, image_hashes=image_hashes)
 
 
-def _scan_media(detector: Detector, post: Post, source: str, i: int, evidence: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+def _scan_media(
+    detector: Detector, post: Post, source: str, i: int, evidence: dict[int, list[dict[str, Any]]],
+    image_hashes: dict[int, list[tuple[str, int, str]]],
+) -> dict[str, Any]:
     """Detection over the post's text and what its media say (extract/scanner.py)."""
     global _MEDIA
     if _MEDIA is None:
@@ -222,10 +229,17 @@ def _scan_media(detector: Detector, post: Post, source: str, i: int, evidence: d
 
         _MEDIA = MediaScanner(_MEDIA_SETTINGS, _WORKERS, _load_banks(_MEDIA_SETTINGS.banks_db))
     result, outcomes = _MEDIA.scan(detector, post, source)
-    if _KEEP_POSTS and result["flagged"]:
-        rows = _MEDIA.evidence(post, result, outcomes)
-        if rows:
-            evidence[i] = rows
+    if _KEEP_POSTS:
+        hashes = [
+            (h.variants[0], h.quality, f"{o.type}:{o.index}" + (":" + h.position.removesuffix(":pdq") if h.position != "pdq" else ""))
+            for o in outcomes if o.extraction is not None for h in o.extraction.hashes if h.variants
+        ]
+        if hashes:
+            image_hashes[i] = hashes
+        if result["flagged"]:
+            rows = _MEDIA.evidence(post, result, outcomes)
+            if rows:
+                evidence[i] = rows
     return result
 
 
@@ -439,6 +453,11 @@ def run_scan(
                 store.save_batch(summary.run_id, saved, ordered_bad, point, also)  # type: ignore[arg-type]
                 if indexer is not None and saved:
                     indexer.index_results(saved)
+                    if res.image_hashes:  # posts sharing an image (PDQ) join one cluster
+                        indexer.add_image_hashes([
+                            ((res.stored[i][0].platform or "", res.stored[i][0].id), hexd, quality, src)
+                            for i in sorted(res.image_hashes) if i in res.stored for hexd, quality, src in res.image_hashes[i]
+                        ])
             elif file_ckpt is not None and identity:
                 file_ckpt.save(identity, point)
             if on_progress is not None:

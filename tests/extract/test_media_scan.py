@@ -231,3 +231,18 @@ def test_report_shows_the_image_and_the_transcript_line(scanned: tuple, tmp_path
     assert "<code>image:0:ocr</code>" in html and "<code>audio:0:asr@0.0s</code>" in html
     assert "<mark" in html.split("<code>audio:0:asr@0.0s</code>")[1].split("</div></div>")[0]
     assert "img-src data:" in html
+
+
+def test_posts_sharing_an_image_join_one_near_duplicate_cluster(scanned: tuple) -> None:
+    """The scan feeds every stored image's PDQ hash to the sources index: c2 says only "ok", so only
+    its image (the same price list as p1 and b2) can put it in their cluster."""
+    from trustwatch.dedupe import SourceIndex
+    from trustwatch.dedupe.clusters import list_clusters
+    from trustwatch.store import Store
+
+    _, db, _ = scanned
+    with Store.open(str(db)) as store:
+        clusters = list_clusters(SourceIndex(store), top=50, min_size=2)
+    members = [set(c["members"]) for c in clusters]
+    assert {"p1", "b2", "c2"} in [m & {"p1", "b2", "c2"} for m in members]
+    assert not any("a1" in m or "v1" in m for m in members)  # nothing else shares their media
