@@ -44,6 +44,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnClause
 
 from ..models import Post
+from .engine import serialize_writes
 from .errors import StoreError
 from .schema import AuthorRow, FindingRow, MediaRow, PostRow, PostVersionRow, ScanResultRow
 
@@ -255,6 +256,9 @@ class BatchWriter:
         items = self._prepare(rows)
         if not items:
             return 0
+        # First, before reading anything: concurrent writers' batches run one at a time (see
+        # engine.serialize_writes), so what this batch reads stays true until it commits.
+        serialize_writes(conn)
         self._save_authors(conn, run_id, items)
 
         existing = self._select_posts(conn, [it.key for it in items])
