@@ -66,13 +66,6 @@ def planted() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("sources_test"))
-
-
 def scan(tmp_path: Path, db: str, records: list[dict[str, Any]], name: str = "posts.jsonl", **kw: Any) -> None:
     path = write_jsonl(tmp_path / name, records)
     run_scan([str(path)], db=db, out=str(tmp_path / f"{name}.results.jsonl"), **kw)

@@ -44,14 +44,6 @@ TABLES = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database of each kind for every test."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("store_test"))
-
-
 @pytest.fixture
 def store(db_url: str) -> Any:
     s = Store.open(db_url)
