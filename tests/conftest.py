@@ -23,9 +23,7 @@ from typing import Any
 
 import pytest
 
-from pgserver import ENV, DatabaseUrlError, PostgresServer
-
-BACKENDS = ["sqlite", "postgresql"]
+from pgserver import BACKENDS, ENV, DatabaseUrlError, PostgresServer, new_database
 
 
 def _pg_bin() -> Path:
@@ -141,14 +139,6 @@ def pg_url(pg_server: PostgresServer) -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """URL of a new SQLite database file in the test's temporary folder."""
     return f"sqlite:///{tmp_path / 'trustwatch.db'}"
-
-
-def new_database(request: pytest.FixtureRequest, backend: str, prefix: str = "test") -> str:
-    """A fresh, empty database of `backend` ("sqlite" or "postgresql") for the requesting fixture."""
-    if backend == "sqlite":
-        folder = request.getfixturevalue("tmp_path_factory").mktemp(prefix)
-        return f"sqlite:///{folder / 'trustwatch.db'}"
-    return str(request.getfixturevalue("pg_server").create_database(prefix))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 ENV = "DATABASE_URL"
+BACKENDS = ["sqlite", "postgresql"]
 
 
 class DatabaseUrlError(ValueError):
@@ -36,15 +37,16 @@ def server_url(value: str) -> URL:
             f"{ENV}={value!r} cannot be parsed ({exc}); write it as "
             "postgresql://user:password@host:port/dbname."
         ) from None
-    if url.get_backend_name() not in ("postgresql", "postgres"):
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in ("postgresql", "postgres"):
         raise DatabaseUrlError(
             f"{ENV}={value!r} is not a PostgreSQL URL; the tests create their databases on that "
             "server, so give postgresql://user:password@host:port/dbname (or unset it to let the "
             "tests start their own server)."
         )
-    if url.get_driver_name() not in ("psycopg", "postgresql", "postgres") and "+" in url.drivername:
+    if driver not in ("", "psycopg"):
         raise DatabaseUrlError(
-            f"{ENV}={value!r} names the driver {url.get_driver_name()!r}; the tests use psycopg "
+            f"{ENV}={value!r} names the driver {driver!r}; the tests use psycopg "
             "(postgresql+psycopg:// or plain postgresql://)."
         )
     return url.set(drivername="postgresql+psycopg", database=url.database or "postgres")
@@ -123,3 +125,11 @@ class PostgresServer:
                     left.append(name)
         self._created = []
         return left
+
+
+def new_database(request: Any, backend: str, prefix: str = "test") -> str:
+    """A fresh, empty database of `backend` ("sqlite" or "postgresql") for the requesting fixture."""
+    if backend == "sqlite":
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(prefix)
+        return f"sqlite:///{folder / 'trustwatch.db'}"
+    return str(request.getfixturevalue("pg_server").create_database(prefix))

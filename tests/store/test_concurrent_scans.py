@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import new_database
 from helpers import TRUSTWATCH, write_jsonl
+from pgserver import new_database
 
 COMMON = 8000  # post ids in both inputs; every fifth has other content in the second
 OWN = 6000  # posts only in one input
