@@ -15,6 +15,10 @@ Versioning rule: a post's content is identified by `content_hash` (text, title, 
 hashtags). Same hash as the current version: no new version, findings of (version, packs) are
 replaced, and the post's latest metrics/url/lang are refreshed. Different hash: version + 1, the
 earlier versions stay.
+
+Concurrent writers (two scans into one database): each batch starts with
+`engine.serialize_writes`, so batches run one at a time and each sees all committed before it.
+The ON CONFLICT and FOR UPDATE below stay as a second line of defence.
 """
 
 from __future__ import annotations
