@@ -1,9 +1,13 @@
-"""Shared fixtures: a real PostgreSQL 15 server for the session, and SQLite file URLs.
+"""Shared fixtures: a real PostgreSQL server for the session, SQLite file URLs, and `db_url`,
+a fresh database of each kind for every test that uses one.
 
-The store must behave the same on SQLite and PostgreSQL, so its tests run on both, against real
-servers rather than mocks. The server is started from the Debian `postgresql` package's binaries
-into a temporary directory, listens only on a Unix socket there (no TCP port is opened, so parallel
-sessions cannot collide), runs with fsync off for speed, and is stopped when the session ends.
+The store must behave the same on SQLite and PostgreSQL, so every test that uses a database runs
+on both, against real servers rather than mocks. With `DATABASE_URL` set (a postgresql:// URL of
+a server where the user may CREATE DATABASE), the tests create their databases there, under names
+unique to the session, and drop them at the end. Otherwise the server is started from the Debian
+`postgresql` package's binaries into a temporary directory, listens only on a Unix socket there
+(no TCP port is opened, so parallel sessions cannot collide), runs with fsync off for speed, and
+is stopped when the session ends.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pgserver import BACKENDS, ENV, DatabaseUrlError, PostgresServer, new_database
 
 
 def _pg_bin() -> Path:
@@ -28,34 +33,6 @@ def _pg_bin() -> Path:
 
 
 PG_BIN = _pg_bin()
-
-
-@dataclass
-class PostgresServer:
-    """A running throw-away PostgreSQL server; `create_database` gives each caller a fresh one."""
-
-    socket_dir: Path
-    port: int
-    _created: list[str] = field(default_factory=list)
-
-    def url(self, dbname: str) -> str:
-        return f"postgresql+psycopg://postgres@/{dbname}?host={self.socket_dir}&port={self.port}"
-
-    def create_database(self, prefix: str = "trustwatch") -> str:
-        """Create a new, empty database and return its SQLAlchemy URL."""
-        import psycopg
-
-        name = f"{prefix}_{len(self._created) + 1}"
-        with psycopg.connect(
-            host=str(self.socket_dir),
-            port=self.port,
-            user="postgres",
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self._created.append(name)
-        return self.url(name)
 
 
 def _free_port() -> int:
@@ -74,7 +51,21 @@ def _run(cmd: list[str], as_postgres: bool, **kwargs: object) -> subprocess.Comp
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL 15 server for the whole test session."""
+    """A real PostgreSQL server for the whole test session: DATABASE_URL's, or one started here."""
+    if os.environ.get(ENV, "").strip():
+        try:
+            server = PostgresServer.from_env(os.environ[ENV])
+        except DatabaseUrlError as exc:
+            pytest.fail(str(exc))
+        yield server
+        left = server.drop_all()
+        if left:
+            print(f"\nCould not drop test databases on the {ENV} server: {', '.join(left)}")
+        return
+    yield from _local_server()
+
+
+def _local_server() -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         pytest.fail(
             f"PostgreSQL server binaries were not found in {PG_BIN}; install the Debian package "
@@ -128,7 +119,7 @@ def pg_server() -> Iterator[PostgresServer]:
         if start.returncode != 0:
             server_log = log.read_text(errors="replace") if log.exists() else ""
             pytest.fail(f"PostgreSQL did not start:\n{start.stdout}\n{start.stderr}\n{server_log}")
-        yield PostgresServer(tmp, port)
+        yield PostgresServer.local(tmp, port)
     finally:
         if (data / "postmaster.pid").exists():
             _run(
@@ -148,6 +139,28 @@ def pg_url(pg_server: PostgresServer) -> str:
 def sqlite_url(tmp_path: Path) -> str:
     """URL of a new SQLite database file in the test's temporary folder."""
     return f"sqlite:///{tmp_path / 'trustwatch.db'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database of each kind for every test: a SQLite file and a database on the
+    session's real PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return new_database(request, request.param, request.node.module.__name__.rsplit(".", 1)[-1][:20])
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(request: pytest.FixtureRequest) -> str:
+    """Like `db_url`, one per module and backend, for modules whose tests share one database
+    (an expensive scan made once); the module's tests run once on each backend."""
+    return new_database(request, request.param, request.module.__name__.rsplit(".", 1)[-1][:20])
+
+
+@pytest.fixture
+def backend(db_url: str) -> str:
+    """"sqlite" or "postgresql": the kind of `db_url`."""
+    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
 
 
 @pytest.fixture(scope="module")

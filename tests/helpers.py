@@ -42,3 +42,32 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     return path
+
+
+def dump_text(db: str) -> str:
+    """Every row of every table of the database at `db` (SQLite or PostgreSQL URL, or a SQLite
+    path) as text: what an attacker holding a copy of the database would see."""
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(db if "://" in db else f"sqlite:///{db}")
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            return "\n".join(
+                repr(tuple(row)) for t in meta.sorted_tables for row in conn.execute(select(t))
+            )
+    finally:
+        engine.dispose()
+
+
+def scalars(db: str, sql: str) -> list[object]:
+    """The first column of `sql`'s rows in the database at `db` (a SQLAlchemy URL or SQLite path)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db if "://" in db else f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(sql)).scalars())
+    finally:
+        engine.dispose()

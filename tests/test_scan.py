@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import create_engine, text
 
 from helpers import EXAMPLES, load_jsonl, run_cli, write_jsonl
 
@@ -25,7 +26,7 @@ def post(i: int, text: str = "Hôm nay trời đẹp, cả nhà đi ăn phở.",
 
 
 def scan(
-    tmp_path: Path, *inputs: Path | str, extra: tuple[str, ...] = ()
+    tmp_path: Path, *inputs: Path | str, extra: tuple[str, ...] = (), db: str | None = None
 ) -> tuple[list[dict], list[dict], str]:
     out = tmp_path / "results.jsonl"
     q = tmp_path / "quarantine.jsonl"
@@ -37,7 +38,7 @@ def scan(
         "--quarantine",
         str(q),
         "--db",
-        str(tmp_path / "tw.db"),
+        db or str(tmp_path / "tw.db"),
         *extra,
     )
     assert proc.returncode == 0, proc.stderr
@@ -46,19 +47,26 @@ def scan(
     return results, quarantined, proc.stdout
 
 
-def stored_summary(tmp_path: Path) -> dict:
-    with sqlite3.connect(tmp_path / "tw.db") as conn:
-        (summary,) = conn.execute(
-            "select summary from scan_runs order by id desc limit 1"
-        ).fetchone()
-    return json.loads(summary)
+def query(db: str, sql: str) -> list[Any]:
+    """The first column of `sql`'s rows in the database at `db` (SQLite or PostgreSQL)."""
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(sql)).scalars())
+    finally:
+        engine.dispose()
 
 
-def check_accounting(results: list[dict], quarantined: list[dict], tmp_path: Path) -> None:
+def stored_summary(db: str) -> dict:
+    (summary,) = query(db, "select summary from scan_runs order by id desc limit 1")
+    return summary if isinstance(summary, dict) else json.loads(summary)
+
+
+def check_accounting(results: list[dict], quarantined: list[dict], db: str) -> None:
     ok = [r for r in results if r["status"] == "ok"]
     errors = [r for r in results if r["status"] == "error"]
     assert len(errors) == len(quarantined)
-    summary = stored_summary(tmp_path)
+    summary = stored_summary(db)
     assert summary["records_read"] == len(results) == len(ok) + len(quarantined)
     assert summary["results_ok"] == len(ok) and summary["quarantined"] == len(quarantined)
     for q in quarantined:
@@ -112,64 +120,64 @@ def test_results_file_contract(tmp_path: Path) -> None:
     ],
 )
 def test_each_bad_record_is_quarantined_and_the_scan_goes_on(
-    tmp_path: Path, line: bytes, reason: str
+    tmp_path: Path, db_url: str, line: bytes, reason: str
 ) -> None:
     good = json.dumps(post(1), ensure_ascii=False).encode()
     good2 = json.dumps(post(2, SELLER), ensure_ascii=False).encode()
     src = tmp_path / "in.jsonl"
     src.write_bytes(good + b"\n" + line + b"\n" + good2 + b"\n")
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert [r["status"] for r in results] == ["ok", "error", "ok"]
     (q,) = quarantined
     assert q["line"] == 2 and reason in q["reason"], q
     assert results[1]["error"] == q["reason"] and results[1]["input"]["line"] == 2
     assert results[2]["flagged"]
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
-def test_duplicate_id_is_quarantined(tmp_path: Path) -> None:
+def test_duplicate_id_is_quarantined(tmp_path: Path, db_url: str) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", [post(1), post(2), post(1, "again")])
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert [r["status"] for r in results] == ["ok", "ok", "error"]
     assert (
         "already used by the record at" in quarantined[0]["reason"]
         and "line 1" in quarantined[0]["reason"]
     )
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
-def test_five_megabyte_text_is_quarantined(tmp_path: Path) -> None:
+def test_five_megabyte_text_is_quarantined(tmp_path: Path, db_url: str) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", [post(1), post(2, "a" * 5_000_000), post(3, SELLER)])
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert [r["status"] for r in results] == ["ok", "error", "ok"]
     assert "over the 100,000-character limit" in quarantined[0]["reason"]
     assert len(quarantined[0]["raw"]) <= 2000  # the bad record is kept, but not 5 MB of it
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
-def test_empty_file(tmp_path: Path) -> None:
+def test_empty_file(tmp_path: Path, db_url: str) -> None:
     src = tmp_path / "empty.jsonl"
     src.write_bytes(b"")
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert results == [] and quarantined == []
-    assert stored_summary(tmp_path)["records_read"] == 0
+    assert stored_summary(db_url)["records_read"] == 0
 
 
-def test_binary_file_is_quarantined_line_by_line(tmp_path: Path) -> None:
+def test_binary_file_is_quarantined_line_by_line(tmp_path: Path, db_url: str) -> None:
     src = tmp_path / "random.bin"
     src.write_bytes(bytes(range(256)) * 40 + b"\x00\x01\x02")
     good = write_jsonl(tmp_path / "good.jsonl", [post(1, SELLER)])
-    results, quarantined, _ = scan(tmp_path, src, good)
+    results, quarantined, _ = scan(tmp_path, src, good, db=db_url)
     assert quarantined and all(r["status"] == "error" for r in results[:-1])
     assert results[-1]["status"] == "ok" and results[-1]["flagged"]
     assert all(
         ("UTF-8" in q["reason"]) or ("JSON" in q["reason"]) or ("NUL" in q["reason"])
         for q in quarantined
     )
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
-def test_csv_with_missing_columns(tmp_path: Path) -> None:
+def test_csv_with_missing_columns(tmp_path: Path, db_url: str) -> None:
     src = tmp_path / "in.csv"
     src.write_text(
         "id,platform,text,author_id,metrics_views\n"
@@ -178,22 +186,22 @@ def test_csv_with_missing_columns(tmp_path: Path) -> None:
         f'c:3,facebook,"{SELLER}",a2,99\n',
         encoding="utf-8",
     )
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert [r["status"] for r in results] == ["ok", "error", "ok"]
     assert (
         quarantined[0]["line"] == 3
         and "has 3 fields but the header has 5" in quarantined[0]["reason"]
     )
     assert results[2]["flagged"]
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
-def test_csv_without_id_column(tmp_path: Path) -> None:
+def test_csv_without_id_column(tmp_path: Path, db_url: str) -> None:
     src = tmp_path / "in.csv"
     src.write_text("platform,text\nfacebook,xin chào\nfacebook,tạm biệt\n", encoding="utf-8")
-    results, quarantined, _ = scan(tmp_path, src)
+    results, quarantined, _ = scan(tmp_path, src, db=db_url)
     assert len(quarantined) == 2 and all("no `id` column" in q["reason"] for q in quarantined)
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
 def test_formats_gzip_csv_parquet_and_stdin_agree(tmp_path: Path) -> None:
@@ -250,22 +258,20 @@ def test_workers_give_identical_results(tmp_path: Path) -> None:
     assert len(one.read_bytes().splitlines()) == len(big)
 
 
-def test_rescan_is_idempotent_and_changed_post_keeps_versions(tmp_path: Path) -> None:
+def test_rescan_is_idempotent_and_changed_post_keeps_versions(tmp_path: Path, db_url: str) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", [post(1), post(2, SELLER)])
-    scan(tmp_path, src)
-    scan(tmp_path, src)
-    db = tmp_path / "tw.db"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from posts").fetchone()[0] == 2
-        assert conn.execute("select count(*) from post_versions").fetchone()[0] == 2
-        findings = conn.execute("select count(*) from findings").fetchone()[0]
+    scan(tmp_path, src, db=db_url)
+    scan(tmp_path, src, db=db_url)
+
+    def count(table: str) -> int:
+        return int(query(db_url, f"select count(*) from {table}")[0])
+
+    assert count("posts") == 2 and count("post_versions") == 2
+    findings = count("findings")
     write_jsonl(src, [post(1, "Đã sửa nội dung bài viết."), post(2, SELLER)])
-    scan(tmp_path, src)
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from posts").fetchone()[0] == 2
-        assert conn.execute("select count(*) from post_versions").fetchone()[0] == 3
-        assert conn.execute("select count(*) from findings").fetchone()[0] == findings
-        assert conn.execute("select count(*) from scan_runs").fetchone()[0] == 3
+    scan(tmp_path, src, db=db_url)
+    assert count("posts") == 2 and count("post_versions") == 3
+    assert count("findings") == findings and count("scan_runs") == 3
 
 
 @pytest.mark.parametrize(
@@ -303,12 +309,12 @@ def test_error_messages_print_literally(tmp_path: Path) -> None:
     assert f"{pack}:id: the id 'fortune' differs from the file name 'other_name'" in proc.stderr
 
 
-def test_report_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> None:
+def test_report_is_self_contained_and_escapes_hostile_text(tmp_path: Path, db_url: str) -> None:
     hostile = "<script>alert(1)</script> xem bói giải hạn inbox zalo 0912345678 <img src=x onerror=alert(2)>"
     src = write_jsonl(tmp_path / "in.jsonl", [post(1, hostile), post(2, SELLER)])
-    scan(tmp_path, src)
+    scan(tmp_path, src, db=db_url)
     out = tmp_path / "report.html"
-    proc = run_cli("report", "--db", str(tmp_path / "tw.db"), "--out", str(out))
+    proc = run_cli("report", "--db", db_url, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     html = out.read_text(encoding="utf-8")
     assert "<script>" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
@@ -318,14 +324,16 @@ def test_report_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> No
     vi = tmp_path / "report-vi.html"
     assert (
         run_cli(
-            "report", "--db", str(tmp_path / "tw.db"), "--out", str(vi), "--lang", "vi"
+            "report", "--db", db_url, "--out", str(vi), "--lang", "vi"
         ).returncode
         == 0
     )
     assert "Tiêu chí công bố" in vi.read_text(encoding="utf-8")
 
 
-def test_report_shows_the_criteria_the_scan_applied_even_after_the_pack_changed(tmp_path: Path) -> None:
+def test_report_shows_the_criteria_the_scan_applied_even_after_the_pack_changed(
+    tmp_path: Path, db_url: str
+) -> None:
     pack = tmp_path / "test_fortune.yaml"
     body = (
         "id: test_fortune\ntitle: Paid fortune-telling\ncriterion: {criterion}\nseverity: high\naction: review\n"
@@ -334,18 +342,18 @@ def test_report_shows_the_criteria_the_scan_applied_even_after_the_pack_changed(
     )
     pack.write_text(body.format(criterion="Selling fortune readings, edition one."), encoding="utf-8")
     src = write_jsonl(tmp_path / "in.jsonl", [post(1, "xem bói online"), post(2, "trời đẹp")])
-    proc = run_cli("scan", str(src), "--db", str(tmp_path / "tw.db"), "--policy", str(pack), "--out", str(tmp_path / "r.jsonl"))
+    proc = run_cli("scan", str(src), "--db", db_url, "--policy", str(pack), "--out", str(tmp_path / "r.jsonl"))
     assert proc.returncode == 0, proc.stderr
     pack.write_text(body.format(criterion="Edition two, written after the scan."), encoding="utf-8")
     out = tmp_path / "report.html"
-    assert run_cli("report", "--db", str(tmp_path / "tw.db"), "--out", str(out)).returncode == 0
+    assert run_cli("report", "--db", db_url, "--out", str(out)).returncode == 0
     html = out.read_text(encoding="utf-8")
     assert "Selling fortune readings, edition one." in html and "Edition two" not in html
     assert "Paid fortune-telling" in html and "high" in html
 
 
-def test_demo_runs_and_says_where_to_look(tmp_path: Path) -> None:
-    proc = run_cli("demo", "--db", str(tmp_path / "demo.db"), "--out-dir", str(tmp_path / "out"))
+def test_demo_runs_and_says_where_to_look(tmp_path: Path, db_url: str) -> None:
+    proc = run_cli("demo", "--db", db_url, "--out-dir", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "report.html").exists() and (
         tmp_path / "out" / "results.jsonl"
@@ -353,19 +361,19 @@ def test_demo_runs_and_says_where_to_look(tmp_path: Path) -> None:
     assert "quarantined records with reasons" in proc.stdout and "next:" in proc.stdout
 
 
-def test_damaged_parquet_and_truncated_gzip_are_quarantined(tmp_path: Path) -> None:
+def test_damaged_parquet_and_truncated_gzip_are_quarantined(tmp_path: Path, db_url: str) -> None:
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 this is not really parquet")
     jl = write_jsonl(tmp_path / "many.jsonl", [post(i, SELLER if i == 0 else "bình thường") for i in range(2000)])
     truncated = tmp_path / "cut.jsonl.gz"
     truncated.write_bytes(gzip.compress(jl.read_bytes())[:3000])
     good = write_jsonl(tmp_path / "good.jsonl", [post(9999, SELLER)])
-    results, quarantined, _ = scan(tmp_path, broken, truncated, good)
+    results, quarantined, _ = scan(tmp_path, broken, truncated, good, db=db_url)
     reasons = [q["reason"] for q in quarantined]
     assert any("could not be read as Parquet" in r for r in reasons)
     assert any("damaged after line" in r for r in reasons)
     assert results[-1]["post_id"] == "t:9999" and results[-1]["flagged"]
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
 def test_duplicates_are_caught_with_two_workers(tmp_path: Path) -> None:
@@ -384,7 +392,7 @@ def test_duplicates_are_caught_with_two_workers(tmp_path: Path) -> None:
     assert all("already used by the record at" in r["error"] for r in results[1500:])
 
 
-def test_cut_gzip_keeps_every_complete_line(tmp_path: Path) -> None:
+def test_cut_gzip_keeps_every_complete_line(tmp_path: Path, db_url: str) -> None:
     import zlib
 
     jl = write_jsonl(tmp_path / "many.jsonl", [post(i, f"bài số {i} về ẩm thực và du lịch") for i in range(20000)])
@@ -393,11 +401,11 @@ def test_cut_gzip_keeps_every_complete_line(tmp_path: Path) -> None:
     cut.write_bytes(packed[: len(packed) // 2])
     available = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed[: len(packed) // 2])
     complete = available.count(b"\n")
-    results, quarantined, _ = scan(tmp_path, cut)
+    results, quarantined, _ = scan(tmp_path, cut, db=db_url)
     assert sum(r["status"] == "ok" for r in results) == complete
     assert len(quarantined) == 2  # the partial last record, and the damage itself
     assert "damaged after line" in quarantined[-1]["reason"]
-    check_accounting(results, quarantined, tmp_path)
+    check_accounting(results, quarantined, db_url)
 
 
 @pytest.mark.parametrize("value", ['"²"', '"9' + "9" * 5000 + '"', "1.5", "true"])

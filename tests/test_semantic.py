@@ -162,17 +162,19 @@ def test_unusable_cache_file_warns_and_embeds_anyway(tmp_path: Path, capsys: pyt
         sqlite3.connect(bad).execute("SELECT * FROM embedding").fetchall()
 
 
-def test_scan_reports_the_share_reaching_the_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_reports_the_share_reaching_the_stage(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     texts = PARAPHRASES + LOOKALIKES + ["Hôm nay trời đẹp", "Nhận xem bói tarot, phí 300k, inbox zalo 0912 345 678"]
     write_jsonl(tmp_path / "posts.jsonl", [{"id": f"p{i}", "text": t} for i, t in enumerate(texts)])
     cache = tmp_path / "cli-cache.sqlite"
     monkeypatch.setenv("TRUSTWATCH_EMBED_CACHE", str(cache))
     for run in (1, 2):  # the second scan finds every embedding in the cache file
         res = run_cli("scan", str(tmp_path / "posts.jsonl"), "--policy", str(PACK), "--out", str(tmp_path / "r.jsonl"),
-                      "--db", str(tmp_path / "t.db"), "--workers", "2")
+                      "--db", db_url, "--workers", "2")
         assert res.returncode == 0, res.stderr
         assert "reached similarity stage" in res.stdout and "8 (80.00%)" in res.stdout
-        with Store.open(str(tmp_path / "t.db")) as store:
+        with Store.open(db_url) as store:
             summary = store.get_scan()["summary"]
         assert summary["stages"] == {"similarity": {"posts": 8, "share": 0.8}}
         emb = summary["embeddings"]

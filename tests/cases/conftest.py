@@ -13,14 +13,6 @@ from helpers import EXAMPLES, load_jsonl, write_jsonl
 REPEAT_AUTHOR = {"id": "page:repeat", "name": "Kiếm tiền online", "followers": 250_000, "verified": False}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database of each kind for every test (a real PostgreSQL server)."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("cases_test"))
-
-
 def pick(label: str, n: int, platform: str = "facebook") -> list[dict]:
     rows = [r for r in load_jsonl(EXAMPLES) if r.get("labels") == [label] and r.get("platform") == platform]
     return [json.loads(json.dumps(r)) for r in rows[:n]]

@@ -24,13 +24,13 @@ def ok(*args: str) -> str:
     return res.stdout
 
 
-def test_copies_in_one_cluster_share_a_case(sqlite_url: str, tmp_path: Path) -> None:
+def test_copies_in_one_cluster_share_a_case(db_url: str, tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "posts.jsonl", [
         post(1, SCRIPT.format(phone="0912 345 678"), "page:a", "2026-10-01T08:00:00+00:00"),
         post(2, SCRIPT.format(phone="0933 111 222") + " 🔥", "page:b", "2026-10-01T09:00:00+00:00"),
         post(3, OTHER, "page:c", "2026-10-02T08:00:00+00:00"),
     ])
-    db = ("--db", sqlite_url)
+    db = ("--db", db_url)
     ok("scan", str(src), "--out", str(tmp_path / "r.jsonl"), *db)
     clusters = json.loads(ok("sources", "--json", *db))
     family = next(c for c in clusters if "fb:1" in c["members"])

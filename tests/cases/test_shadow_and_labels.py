@@ -77,8 +77,8 @@ def test_export_labels_command(db_url: str, posts_file: Path, tmp_path: Path) ->
     assert row["text"] == next(p["text"] for p in sample_posts() if p["id"] == row["post_id"])
 
 
-def test_bad_input_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
-    db = ("--db", str(tmp_path / "t.db"))
+def test_bad_input_is_one_sentence_not_a_traceback(tmp_path: Path, db_url: str) -> None:
+    db = ("--db", db_url)
     for args, expected in [
         (("cases", "list", "--status", "pending"), "Unknown case status 'pending'"),
         (("cases", "show", "42"), "There is no case 42"),

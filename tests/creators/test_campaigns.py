@@ -70,10 +70,10 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory: pytest.TempPathFactory) -> str:
-    db = str(tmp_path_factory.mktemp("campaign") / "trustwatch.db")
+def scanned(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> str:
+    db = module_db_url  # a database of each kind: the module's tests run on both
     res = run_cli("scan", *map(str, POSTS), "--db", db,
-                  "--out", str(Path(db).with_name("results.jsonl")))
+                  "--out", str(tmp_path_factory.mktemp("campaign") / "results.jsonl"))
     assert res.returncode == 0, res.stderr
     return db
 
@@ -158,8 +158,8 @@ def test_report_on_postgresql_as_svg(pg_server, tmp_path: Path):
     assert sum(int(r["views"]) for r in read_csv(out / "daily.csv")) == sum(m(p, "views") for p in only_bundled)
 
 
-def test_empty_database_gives_empty_report(tmp_path: Path):
-    db = str(tmp_path / "empty.db")
+def test_empty_database_gives_empty_report(tmp_path: Path, db_url: str):
+    db = db_url
     out = tmp_path / "rep"
     res = run_cli("campaigns", "report", "canh-giac-lua-dao", "-c", str(CAMPAIGNS), "--db", db, "--out", str(out))
     assert res.returncode == 0, res.stderr

@@ -109,8 +109,8 @@ def test_confirmed_violation_lowers_and_overturn_restores(scanned: str):
         reviews.close()
 
 
-def test_store_source_reads_nothing_without_case_tables(tmp_path: Path):
-    db = str(tmp_path / "empty.db")
+def test_store_source_reads_nothing_without_case_tables(db_url: str):
+    db = db_url
     engine = open_engine(db)
     try:
         src = StoreCaseSource(engine)
@@ -191,13 +191,13 @@ def test_bad_input_is_one_sentence(tmp_path: Path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
 
 
-def test_odd_records_do_not_break_profiles(tmp_path: Path):
+def test_odd_records_do_not_break_profiles(tmp_path: Path, db_url: str):
     # Metrics of the wrong type (the scan quarantines that record), no created_at, no author.
     rows = [post(i, "odd", f"Bài số {i}", 100, 5) for i in range(5)]
     rows[0]["metrics"] = {"views": "1200", "likes": -4, "comments": "many", "shares": 1.5}
     del rows[1]["created_at"]
     rows.append({"id": "tt:anon", "platform": "tiktok", "text": "không có tác giả"})
-    db = str(tmp_path / "t.db")
+    db = db_url
     res = run_cli("scan", str(write_jsonl(tmp_path / "p.jsonl", rows)), "--db", db, "--out", str(tmp_path / "r.jsonl"))
     assert res.returncode == 0, res.stderr
     profiles = load_profiles(db)
@@ -207,7 +207,7 @@ def test_odd_records_do_not_break_profiles(tmp_path: Path):
     assert odd["score_status"] == "insufficient data" and odd["reach"] == 400
 
 
-def test_hostile_names_print_literally_in_the_terminal(tmp_path: Path) -> None:
+def test_hostile_names_print_literally_in_the_terminal(tmp_path: Path, db_url: str) -> None:
     # Console markup and emoji codes in a creator's name are data: shown as written, never a crash.
     name = "[/bold] [red]Shop :id: [x]"
     posts = [{"id": f"h{i}", "platform": "facebook", "text": "Hôm nay trời đẹp.",
@@ -215,7 +215,7 @@ def test_hostile_names_print_literally_in_the_terminal(tmp_path: Path) -> None:
              for i in range(6)]
     src = tmp_path / "p.jsonl"
     src.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), encoding="utf-8")
-    db = str(tmp_path / "tw.db")
+    db = db_url
     assert run_cli("scan", str(src), "--db", db, "--out", str(tmp_path / "r.jsonl")).returncode == 0
     shown = run_cli("creators", "show", "acct:hostile", "--platform", "facebook", "--db", db)
     assert shown.returncode == 0, shown.stderr

@@ -66,13 +66,6 @@ def planted() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("sources_test"))
-
-
 def scan(tmp_path: Path, db: str, records: list[dict[str, Any]], name: str = "posts.jsonl", **kw: Any) -> None:
     path = write_jsonl(tmp_path / name, records)
     run_scan([str(path)], db=db, out=str(tmp_path / f"{name}.results.jsonl"), **kw)
@@ -188,8 +181,8 @@ def test_coordinated_burst_is_marked_with_evidence(tmp_path: Path, db_url: str) 
         assert "6 accounts" in co["reason"]
 
 
-def test_a_smaller_burst_of_low_activity_accounts_is_likely_coordinated(tmp_path: Path) -> None:
-    db = str(tmp_path / "burst.db")
+def test_a_smaller_burst_of_low_activity_accounts_is_likely_coordinated(tmp_path: Path, db_url: str) -> None:
+    db = db_url
     fresh = [post(f"f{i}", JOB, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"fresh:{i}", followers=3) for i in range(3)]
     known = [post(f"k{i}", AD, f"2026-07-01T10:{i * 5:02d}:00+00:00", f"known:{i}", followers=90_000) for i in range(3)]
     history = [post(f"h{i}{j}", f"bài viết thường ngày số {i} {j} " * 3 + "x" * j, f"2026-06-0{j + 1}T10:00:00+00:00",
@@ -270,8 +263,8 @@ def test_store_index_agrees_with_the_in_memory_core(tmp_path: Path) -> None:
     assert max(len(c) for c in got) >= 10  # families were found, not just singletons
 
 
-def test_threshold_mismatch_and_cli(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+def test_threshold_mismatch_and_cli(tmp_path: Path, db_url: str) -> None:
+    db = db_url
     scan(tmp_path, db, planted())
     with Store.open(db) as store, pytest.raises(SourcesError, match="rebuild"):
         SourceIndex(store, threshold=0.9)
@@ -347,10 +340,10 @@ def test_minhash_estimates_jaccard_and_banding_meets_its_recall() -> None:
         LshParams.for_threshold(1.5)
 
 
-def test_articles_from_yaml_add_news_domains_and_bad_files_are_refused(tmp_path: Path) -> None:
+def test_articles_from_yaml_add_news_domains_and_bad_files_are_refused(tmp_path: Path, db_url: str) -> None:
     from trustwatch.dedupe.news import add_articles, article_report
 
-    db = str(tmp_path / "news.db")
+    db = db_url
     yml = tmp_path / "articles.yaml"
     yml.write_text("domains: [mylocalnews.vn]\narticles:\n"
                    "  - {url: 'https://mylocalnews.vn/bai-1?utm_campaign=x', title: Bài 1, published_at: 2026-08-01}\n",

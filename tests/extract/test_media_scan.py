@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from media_fixtures import MediaSet
+from sqlalchemy import create_engine, text
 
 from helpers import load_jsonl, run_cli, write_jsonl
 from trustwatch import pipeline
@@ -22,20 +23,27 @@ from trustwatch.pipeline import run_scan
 CLEAN = "Chúc cả nhà cuối tuần vui vẻ!"
 
 
-def scan(media: MediaSet, tmp_path: Path, records: list[dict], name: str = "posts", **kw: object) -> tuple[list[dict], Path]:
-    """Write the records beside the media folder and scan them into a fresh SQLite store."""
+def scan(
+    media: MediaSet, tmp_path: Path, records: list[dict], name: str = "posts", db: str | None = None, **kw: object
+) -> tuple[list[dict], str]:
+    """Write the records beside the media folder and scan them into the store at `db` (a fresh
+    SQLite file in `tmp_path` when not given)."""
     src = write_jsonl(media.root / f"{name}.jsonl", records)
     out = tmp_path / f"{name}.results.jsonl"
-    db = str(tmp_path / "tw.db")
+    db = db or str(tmp_path / "tw.db")
     settings = MediaSettings(cache_path=str(tmp_path / "cache.sqlite"), banks_db=db)
     run_scan([str(src)], out=str(out), db=db, media=kw.pop("media", settings), **kw)  # type: ignore[arg-type]
-    return load_jsonl(out), Path(db)
+    return load_jsonl(out), db
 
 
-def evidence(db: Path, post_id: str) -> dict[str, dict]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return {r["source"]: dict(r) for r in conn.execute("SELECT * FROM media_evidence WHERE post_id = ?", (post_id,))}
+def evidence(db: str, post_id: str) -> dict[str, dict]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM media_evidence WHERE post_id = :p"), {"p": post_id}).mappings()
+            return {r["source"]: dict(r) for r in rows}
+    finally:
+        engine.dispose()
 
 
 BAD = ["../outside.jpg", "media/missing.jpg", "media/truncated.jpg", "media/notes.jpg", "media/bomb.png"]
@@ -51,10 +59,13 @@ RECORDS = [
 
 
 @pytest.fixture(scope="module")
-def scanned(media: MediaSet, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], Path, Path]:
-    """One scan of every kind of post, shared by the tests below (the speech model loads once)."""
+def scanned(
+    media: MediaSet, module_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, dict], str, Path]:
+    """One scan of every kind of post, shared by the tests below (the speech model loads once),
+    into a database of each kind: the tests that use it run on SQLite and on PostgreSQL."""
     tmp = tmp_path_factory.mktemp("scanned")
-    results, db = scan(media, tmp, RECORDS, name="all")
+    results, db = scan(media, tmp, RECORDS, name="all", db=module_db_url)
     return {r["post_id"]: r for r in results}, db, tmp
 
 
@@ -118,7 +129,7 @@ def test_bad_media_never_sinks_a_post(scanned: tuple) -> None:
 
 
 def test_rescan_reads_the_cache_and_does_no_repeated_work(media: MediaSet, scanned: tuple) -> None:
-    by_id, _, tmp = scanned
+    by_id, db, tmp = scanned
     rows = sqlite3.connect(tmp / "cache.sqlite").execute("SELECT extractor, count(*) FROM extractions GROUP BY extractor").fetchall()
     # one row per distinct file and extractor: the copies of price.jpg in b2 and c2 were cache hits
     # ocr: price, truncated, notes, bomb (failures are cached too); asr: the speech (the 0-byte file
@@ -131,7 +142,7 @@ def test_rescan_reads_the_cache_and_does_no_repeated_work(media: MediaSet, scann
     os.environ["PATH"] = str(bare)
     try:
         assert shutil.which("tesseract") is None
-        again, _ = scan(media, tmp, RECORDS, name="all")
+        again, _ = scan(media, tmp, RECORDS, name="all", db=db)
     finally:
         os.environ["PATH"] = env_path
     assert {r["post_id"]: r for r in again} == by_id
@@ -156,10 +167,10 @@ def test_two_workers_give_the_same_results_and_text_only_posts_pay_nothing(media
     assert pipeline._MEDIA is None and not cache.exists()
 
 
-def test_hash_banks_flag_known_images_and_spare_known_fine_ones(media: MediaSet, tmp_path: Path) -> None:
+def test_hash_banks_flag_known_images_and_spare_known_fine_ones(media: MediaSet, tmp_path: Path, db_url: str) -> None:
     from PIL import Image, ImageOps
 
-    db = str(tmp_path / "tw.db")
+    db = db_url
     # A copy of the greeting card, mirrored, rotated and recompressed: no text offends, but it is banked.
     img = Image.open(media.greeting).convert("RGB")
     ImageOps.mirror(img).rotate(90, expand=True).save(media.root / "media" / "greeting_copy.jpg", quality=60)
@@ -224,7 +235,7 @@ def test_bank_import_export_round_trip_and_errors(tmp_path: Path, pg_url: str) -
 
 def test_report_shows_the_image_and_the_transcript_line(scanned: tuple, tmp_path: Path) -> None:
     _, db, _ = scanned
-    r = run_cli("report", "--db", str(db), "--out", str(tmp_path / "report.html"))
+    r = run_cli("report", "--db", db, "--out", str(tmp_path / "report.html"))
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.count('<img src="data:image/jpeg;base64,') == 4  # p1, b2, c2: the image; v1: the frame

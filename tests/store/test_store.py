@@ -44,14 +44,6 @@ TABLES = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database of each kind for every test."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("store_test"))
-
-
 @pytest.fixture
 def store(db_url: str) -> Any:
     s = Store.open(db_url)
@@ -458,7 +450,7 @@ def test_password_is_hidden_in_errors(tmp_path: Path) -> None:
         ("postgresql+psycopg://u@host:notaport/db", "cannot be parsed"),
     ],
 )
-def test_bad_locations_raise_store_error(
+def test_bad_sqlite_locations_raise_store_error(
     given: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -466,7 +458,7 @@ def test_bad_locations_raise_store_error(
         Store.open(given)
 
 
-def test_a_folder_or_a_foreign_file_is_refused(tmp_path: Path) -> None:
+def test_a_sqlite_path_that_is_a_folder_or_a_foreign_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is a folder, not a file"):
         Store.open(str(tmp_path))
     junk = tmp_path / "notes.txt"

@@ -1,5 +1,7 @@
-"""Fixtures for the web tests: one real SQLite database filled by a real `trustwatch scan` of the
-bundled examples plus a file of hostile posts, users of every role, and their API tokens."""
+"""Fixtures for the web tests: one real database of each kind (SQLite, PostgreSQL) filled by a real
+`trustwatch scan` of the bundled examples plus a file of hostile posts, users of every role, and
+their API tokens. The fixtures are session-scoped and parametrized by backend, so every test that
+uses them runs once on each database, and each database is filled once."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import EXAMPLES, run_cli, write_jsonl
+from pgserver import BACKENDS, new_database
 from trustwatch.cli_web import _accounts
 from trustwatch.web import WebSettings, create_app
 from trustwatch.web.accounts import Accounts
@@ -63,13 +66,21 @@ CREATOR_POSTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database after a real scan of the examples and the hostile posts."""
+class WebDb(str):
+    """A database URL (what `--db` and WebSettings take) that knows the folder of its scan's
+    results file."""
+
+    root: Path
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def web_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WebDb:
+    """A database of each kind after a real scan of the examples and the hostile posts."""
     root = tmp_path_factory.mktemp("web")
     hostile = write_jsonl(root / "hostile.jsonl", HOSTILE + CREATOR_POSTS)
-    db = root / "trustwatch.db"
-    res = run_cli("scan", str(EXAMPLES), str(hostile), "--db", str(db), "--out", str(root / "results.jsonl"))
+    db = WebDb(new_database(request, request.param, "web"))
+    db.root = root
+    res = run_cli("scan", str(EXAMPLES), str(hostile), "--db", db, "--out", str(root / "results.jsonl"))
     assert res.returncode == 0, res.stderr
     accounts = _accounts(str(db))
     for role in ROLES:
@@ -79,7 +90,7 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(web_db: Path) -> Any:
+def app(web_db: WebDb) -> Any:
     return create_app(WebSettings(db=str(web_db), login_per_name=1000, login_per_address=1000))
 
 
@@ -113,8 +124,8 @@ def csrf_of(html: str) -> str:
     return html[start:html.index('"', start)]
 
 
-def results_of(web_db: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (web_db.parent / "results.jsonl").read_text().splitlines()]
+def results_of(web_db: WebDb) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (web_db.root / "results.jsonl").read_text().splitlines()]
 
 
 class Tags(HTMLParser):

@@ -23,9 +23,9 @@ PEOPLE = {"viewer1": "viewer", "rev1": "reviewer", "rev2": "reviewer", "rev3": "
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def env(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("cases")
-    db = root / "t.db"
+    db = module_db_url  # a fresh database of each kind: the module runs on both
     assert run_cli("scan", str(EXAMPLES), "--db", str(db), "--no-store").returncode == 0
     hostile = write_jsonl(root / "hostile.jsonl", HOSTILE)
     assert run_cli("scan", str(EXAMPLES), str(hostile), "--db", str(db), "--out", str(root / "r.jsonl")).returncode == 0

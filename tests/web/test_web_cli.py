@@ -3,14 +3,11 @@ not a terminal, one-sentence errors with exit code 2, tokens printed once and st
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
-from helpers import run_cli
+from helpers import dump_text, run_cli
 
 
-def test_users_and_tokens_commands(tmp_path: Path) -> None:
-    db = str(tmp_path / "t.db")
+def test_users_and_tokens_commands(db_url: str) -> None:
+    db = db_url
     ok = run_cli("users", "add", "lan", "--role", "reviewer", "--db", db, stdin=b"a long enough password\n")
     assert ok.returncode == 0 and "lan" in ok.stdout
     dup = run_cli("users", "add", "lan", "--role", "viewer", "--db", db, stdin=b"another long password\n")
@@ -30,8 +27,7 @@ def test_users_and_tokens_commands(tmp_path: Path) -> None:
     assert run_cli("tokens", "create", "--user", "nobody", "--db", db).returncode == 2
     listing = run_cli("users", "list", "--db", db)
     assert "lan\treviewer\tactive\t1 tokens" in listing.stdout
-    with sqlite3.connect(db) as conn:
-        dump = "\n".join(conn.iterdump())
+    dump = dump_text(db)
     assert token.stdout.strip() not in dump and "a long enough password" not in dump
 
     assert run_cli("users", "role", "lan", "admin", "--db", db).returncode == 0

@@ -33,9 +33,9 @@ def _family() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def env(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("clusters")
-    db = root / "t.db"
+    db = module_db_url  # a fresh database of each kind: the module runs on both
     assert run_cli("scan", str(write_jsonl(root / "fam.jsonl", _family())), "--db", str(db)).returncode == 0
     accounts = _accounts(str(db))
     accounts.add_user("viewer1", "viewer", PASSWORD)

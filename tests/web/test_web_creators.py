@@ -25,9 +25,9 @@ CAMPAIGNS = REPO / "examples" / "campaigns"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def env(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("creators")
-    db = root / "t.db"
+    db = module_db_url  # a fresh database of each kind: the module runs on both
     inputs = [str(EXAMPLES), str(write_jsonl(root / "creator.jsonl", CREATOR_POSTS + HOSTILE))]
     inputs += [str(p) for p in [REPO / "examples" / "campaign_posts.jsonl"] if p.exists()]
     assert run_cli("scan", *inputs, "--db", str(db), "--out", str(root / "r.jsonl")).returncode == 0

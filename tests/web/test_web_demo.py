@@ -14,10 +14,10 @@ from trustwatch.web import ROUTERS, WebSettings, create_app
 FILL = {"scan_id": "1", "pk": "1", "name": "ana", "code": "vi"}
 
 
-def test_every_page_and_endpoint_on_the_demo_database(tmp_path: Path) -> None:
-    res = run_cli("demo", "--db", str(tmp_path / "demo.db"), "--out-dir", str(tmp_path / "out"), cwd=tmp_path)
+def test_every_page_and_endpoint_on_the_demo_database(tmp_path: Path, db_url: str) -> None:
+    res = run_cli("demo", "--db", db_url, "--out-dir", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    app = create_app(WebSettings(db=str(tmp_path / "demo.db")))
+    app = create_app(WebSettings(db=db_url))
     app.state.accounts.add_user("ana", "admin", PASSWORD)
     h = bearer(app.state.accounts.create_token("ana"))
     checked = 0

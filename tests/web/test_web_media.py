@@ -36,14 +36,14 @@ def _url(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def env(module_db_url: str) -> Iterator[dict[str, Any]]:
     from PIL import Image
 
     from trustwatch.extract.banks import import_bank
     from trustwatch.extract.pdq import BankEntry, hash_image
     from trustwatch.store import Store
 
-    db = str(tmp_path_factory.mktemp("media") / "t.db")
+    db = module_db_url  # a fresh database of each kind: the module runs on both
     known = _png("LUCKY88 CASINO", (600, 400))
     with Store.open(db) as store:  # a bank of known bad images, holding this one
         h = hash_image(Image.open(io.BytesIO(known)), "pdq")
@@ -97,11 +97,11 @@ MEDIA_POSTS = Path(__file__).resolve().parents[2] / "examples" / "media_posts.js
 
 
 @pytest.mark.skipif(not MEDIA_POSTS.exists(), reason="the media area's demo posts are not in this tree")
-def test_post_page_shows_the_image_and_its_text_with_the_evidence(tmp_path: Path) -> None:
+def test_post_page_shows_the_image_and_its_text_with_the_evidence(tmp_path: Path, db_url: str) -> None:
     from conftest import login
     from helpers import run_cli
 
-    db = str(tmp_path / "m.db")
+    db = db_url
     res = run_cli("scan", str(MEDIA_POSTS), "--db", db, "--out", str(tmp_path / "r.jsonl"))
     assert res.returncode == 0, res.stderr
     app = create_app(WebSettings(db=db))

@@ -4,7 +4,6 @@ hashed secrets and security headers."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from conftest import PASSWORD, bearer, csrf_of, login
+from helpers import dump_text, scalars
 from trustwatch.web import ROUTERS, WebSettings, create_app
 from trustwatch.web.accounts import ROLE_RANK
 from trustwatch.web.app import PUBLIC, routes_cases, routes_clusters, routes_creators
@@ -190,7 +190,7 @@ def test_one_error_shape_everywhere(client: TestClient, tokens: dict[str, str]) 
     _shape(client.post("/admin/users/target1/role", data={"role": "king"}, headers=a), 422)
 
 
-def test_server_errors_use_the_shape_and_leak_nothing(tmp_path: Path) -> None:
+def test_server_errors_use_the_shape_and_leak_nothing_when_the_sqlite_file_is_gone(tmp_path: Path) -> None:
     app = create_app(WebSettings(db=str(tmp_path / "t.db")))
     token = app.state.accounts
     token.add_user("v", "viewer", PASSWORD)
@@ -262,12 +262,11 @@ def test_login_is_rate_limited(tmp_path: Path, web_db: Path) -> None:
         assert login(c, "admin1").status_code == 429  # the address as a whole is limited too
 
 
-def test_secrets_are_hashed_at_rest(web_db: Path, tokens: dict[str, str], client: TestClient) -> None:
+def test_secrets_are_hashed_at_rest(web_db: str, tokens: dict[str, str], client: TestClient) -> None:
     login(client, "viewer1")
     sid = client.cookies.get("tw_session")
-    with sqlite3.connect(web_db) as conn:
-        hashes = [r[0] for r in conn.execute("SELECT password_hash FROM web_users")]
-        dump = "\n".join(conn.iterdump())
+    dump = dump_text(web_db)
+    hashes = [str(h) for h in scalars(web_db, "SELECT password_hash FROM web_users")]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert PASSWORD not in dump
     for tok in tokens.values():

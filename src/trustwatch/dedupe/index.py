@@ -29,12 +29,13 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import TrustwatchError
 from ..models import Post
 from ..store import Store, StoreError
+from ..store.engine import serialize_writes
 from ..store.schema import PostRow, PostVersionRow, ScanResultRow
 from ..store.schema_sources import (
     SourceArticle,
@@ -47,7 +48,7 @@ from ..store.schema_sources import (
     SourceMeta,
     SourcePost,
 )
-from ..store.writer import _Bulk
+from ..store.writer import _Bulk, content_hash
 from .core import BUCKET_CAP, batch_pairs, candidate_pairs, verify
 from .minhash import LshParams, MinHasher, shingle_sets
 from .urls import is_specific, normalize_url, url_key
@@ -175,6 +176,10 @@ class SourceIndex:
         except ValueError as exc:
             raise SourcesError(str(exc)) from None
         with self.store._write("save the sources index settings") as conn:
+            serialize_writes(conn)
+            # Another scan may have saved them since our read: theirs win, so both use the same.
+            if conn.execute(select(meta_t.c.value).where(meta_t.c.key == "lsh")).first() is not None:
+                return self._load_params(threshold)
             conn.execute(insert(meta_t), {"key": "lsh", "value": {
                 "threshold": params.threshold, "bands": params.bands, "rows": params.rows,
                 "seed": params.seed, "shingle": "word bigrams of folded text, digit runs masked",
@@ -184,6 +189,7 @@ class SourceIndex:
     def rebuild(self, threshold: float | None = None) -> dict[str, int]:
         """Forget the index (not the posts, image hashes or articles) and index every post again."""
         with self.store._write("clear the sources index") as conn:
+            serialize_writes(conn)
             for t in (article_posts_t, links_t, bands_t, sp_t, clusters_t):
                 conn.execute(delete(t))
             conn.execute(delete(meta_t).where(meta_t.c.key == "lsh"))
@@ -199,26 +205,41 @@ class SourceIndex:
     # -- indexing ----------------------------------------------------------------------------
 
     def index_results(self, rows: Sequence[tuple[Post, dict[str, Any]]]) -> dict[str, int]:
-        """Index posts a scan has just stored (the scan hook): (Post, result line) pairs."""
+        """Index posts a scan has just stored (the scan hook): (Post, result line) pairs.
+
+        The posts are looked up and indexed in one write transaction, with the text of their
+        *stored* current version: another scan may have stored a newer version of the same post
+        between this scan's save and this call, and the index must describe what is stored.
+        """
         if not rows:
             return {"indexed": 0}
         by_key = {((p.platform or ""), p.id): (p, r) for p, r in rows}
-        found: list[Item] = []
-        with self.store._read("look up stored posts to index") as conn:
+        p, pv = posts_t.c, versions_t.c
+        with self.store._write(f"index {len(by_key)} posts for sources") as conn:
+            serialize_writes(conn)  # one writer at a time: merges must see each other's clusters
             by_platform: dict[str, list[str]] = defaultdict(list)
             for plat, pid in by_key:
                 by_platform[plat].append(pid)
+            found: list[Item] = []
             for plat, ids in by_platform.items():
-                stmt = select(posts_t.c.id, posts_t.c.post_id, posts_t.c.version, posts_t.c.metrics,
-                              posts_t.c.created_at).where(
-                    posts_t.c.platform == plat, self._writer.in_list(posts_t.c.post_id, ids))
-                for pk, pid, version, metrics, created in conn.execute(stmt):
+                stmt = (
+                    select(p.id, p.post_id, p.version, p.metrics, p.created_at, pv.content_hash,
+                           pv.text, pv.title, pv.raw)
+                    .join(versions_t, and_(pv.post_pk == p.id, pv.version == p.version))
+                    .where(p.platform == plat, self._writer.in_list(p.post_id, ids))
+                )
+                for pk, pid, version, metrics, created, chash, body, title, raw in conn.execute(stmt):
                     post, result = by_key[(plat, pid)]
-                    found.append(Item(pk, version, plat, pid, _text_of(post.title, post.text),
-                                      tuple(post.links), post.shared_from, created, metrics or {},
-                                      flags_of(result)))
-        found.sort(key=lambda it: it.pk)
-        return self.index_items(found)
+                    if chash == content_hash(post):  # the usual case: what this scan stored
+                        text, links, shared = _text_of(post.title, post.text), tuple(post.links), post.shared_from
+                    else:
+                        text, (links, shared) = _text_of(title, body), _links_of(raw)
+                    found.append(Item(pk, version, plat, pid, text, links, shared,
+                                      created, metrics or {}, flags_of(result)))
+            if not found:
+                return {"indexed": 0}
+            found.sort(key=lambda it: it.pk)
+            return self._index(conn, found)
 
     def index_pending(self, batch_size: int = 2000) -> dict[str, int]:
         """Index every stored post not indexed yet, or whose content changed since (catch-up)."""
@@ -244,12 +265,8 @@ class SourceIndex:
                 flags = self._latest_flags()
             items = []
             for pk, plat, pid, version, metrics, created, pv_pk, body, title, raw in rows:
-                raw = raw if isinstance(raw, dict) else {}
-                links = raw.get("links") if isinstance(raw.get("links"), list) else []
-                shared = raw.get("shared_from")
-                items.append(Item(pk, version, plat, pid, _text_of(title, body),
-                                  tuple(str(x) for x in links if isinstance(x, str)),
-                                  str(shared) if isinstance(shared, str | int) and shared != "" else None,
+                links, shared = _links_of(raw)
+                items.append(Item(pk, version, plat, pid, _text_of(title, body), links, shared,
                                   created, metrics or {}, flags.get(pv_pk, "")))
             for k, v in self.index_items(items).items():
                 totals[k] += v
@@ -278,8 +295,7 @@ class SourceIndex:
         if not items:
             return {"indexed": 0}
         with self.store._write(f"index {len(items)} posts for sources") as conn:
-            if self.is_pg:  # one indexing writer at a time: merges must see each other's clusters
-                conn.execute(text("SELECT pg_advisory_xact_lock(51505)"))
+            serialize_writes(conn)  # one writer at a time: merges must see each other's clusters
             return self._index(conn, items)
 
     def _index(self, conn: Connection, items: list[Item]) -> dict[str, int]:
@@ -590,6 +606,7 @@ class SourceIndex:
         if not parsed:
             return stats
         with self.store._write(f"add {len(parsed)} image hashes") as conn:
+            serialize_writes(conn)
             pk_of = self._resolve_posts(conn, [p[0] for p in parsed])
             sp = sp_t.c
             clusters = dict(conn.execute(
@@ -633,6 +650,7 @@ class SourceIndex:
         """After a rebuild, join clusters again through the image hashes kept."""
         i, sp = images_t.c, sp_t.c
         with self.store._write("rejoin clusters by image hashes") as conn:
+            serialize_writes(conn)
             rows = conn.execute(select(i.id, i.post_pk, i.pdq, sp.cluster_id).join(sp_t, sp.post_pk == i.post_pk)).all()
             edges = []
             for img, pk, hexd, cid in rows:
@@ -686,6 +704,17 @@ def _bp(name: str) -> Any:
     from sqlalchemy import bindparam
 
     return bindparam(name)
+
+
+def _links_of(raw: Any) -> tuple[tuple[str, ...], str | None]:
+    """A stored version's links and `shared_from`, from its raw record."""
+    raw = raw if isinstance(raw, dict) else {}
+    links = raw.get("links") if isinstance(raw.get("links"), list) else []
+    shared = raw.get("shared_from")
+    return (
+        tuple(str(x) for x in links if isinstance(x, str)),
+        str(shared) if isinstance(shared, str | int) and shared != "" else None,
+    )
 
 
 def _text_of(title: str | None, text: str | None) -> str:

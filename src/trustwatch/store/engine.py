@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -36,6 +36,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Execution option a connection sets when it is about to write (see `_sqlite_begin`).
 WRITE_OPTION = "trustwatch_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL advisory lock keys (one bigint namespace per database; see `serialize_writes`).
+WRITERS_LOCK = 0x7472_7573_7477_0001  # "trustw" + 1: scan batches and the sources index
+MIGRATE_LOCK = 0x7472_7573_7477_0002  # schema upgrades
 
 
 def _json_default(value: Any) -> Any:
@@ -182,6 +185,27 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def serialize_writes(conn: Connection, key: int = WRITERS_LOCK) -> None:
+    """Make the caller's transaction the only one holding `key` until it commits or rolls back.
+
+    Why a lock and not only ON CONFLICT: a scan batch reads what the database already holds
+    (posts, their current version and hash, authors, clusters of the sources index) and decides
+    from that what to insert, version, replace or merge. Under PostgreSQL's READ COMMITTED two
+    such batches can each decide from a snapshot without the other's uncommitted rows: both
+    insert the same post's version 2, both delete-then-insert the findings of one version (each
+    deleting only what it saw, so both sets stay), both create the sources index settings, and
+    the row locks they do take (new authors, new posts, existing posts FOR UPDATE) are taken in
+    different orders, so they can deadlock. A transaction-scoped advisory lock taken first makes
+    the batches of concurrent writers run one after another, each seeing everything committed
+    before it: the same rule SQLite enforces with BEGIN IMMEDIATE. The lock covers only the
+    write of one batch (a few tens of milliseconds); parsing and detection, where a scan spends
+    its time, still run in parallel. It is released by COMMIT/ROLLBACK, so a crashed writer
+    cannot leave it held. On SQLite this does nothing: its write lock already serializes writers.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic configuration pointing at the migrations shipped inside this package."""
     cfg = Config()
@@ -216,7 +240,10 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to every newest revision (features add their tables on branches of their own)."""
     display = engine.url.render_as_string(hide_password=True)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.execution_options(**{WRITE_OPTION: True}).begin():
+            # Two scans opening one new PostgreSQL database at once would both create the
+            # tables; the second waits here (SQLite: at BEGIN IMMEDIATE) and then finds them made.
+            serialize_writes(conn, MIGRATE_LOCK)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")

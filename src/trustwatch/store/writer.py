@@ -15,6 +15,10 @@ Versioning rule: a post's content is identified by `content_hash` (text, title, 
 hashtags). Same hash as the current version: no new version, findings of (version, packs) are
 replaced, and the post's latest metrics/url/lang are refreshed. Different hash: version + 1, the
 earlier versions stay.
+
+Concurrent writers (two scans into one database): each batch starts with
+`engine.serialize_writes`, so batches run one at a time and each sees all committed before it.
+The ON CONFLICT and FOR UPDATE below stay as a second line of defence.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnClause
 
 from ..models import Post
+from .engine import serialize_writes
 from .errors import StoreError
 from .schema import AuthorRow, FindingRow, MediaRow, PostRow, PostVersionRow, ScanResultRow
 
@@ -255,6 +260,9 @@ class BatchWriter:
         items = self._prepare(rows)
         if not items:
             return 0
+        # First, before reading anything: concurrent writers' batches run one at a time (see
+        # engine.serialize_writes), so what this batch reads stays true until it commits.
+        serialize_writes(conn)
         self._save_authors(conn, run_id, items)
 
         existing = self._select_posts(conn, [it.key for it in items])
