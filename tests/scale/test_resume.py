@@ -24,13 +24,6 @@ from trustwatch.store.schema import metadata
 N_POSTS = 12_000  # about 12 shards of 512 KB: room to kill a scan between its first and last
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def scale_db(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_server").create_database("scale"))
-
-
 @pytest.fixture(scope="module")
 def posts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled labeled examples (so there are flags and findings) repeated under new ids with
@@ -142,14 +135,14 @@ def _assert_same_store(clean: str, resumed: str) -> None:
         assert a[table] == b[table], f"table {table} differs after the resume"
 
 
-def test_a_killed_scan_resumes_to_exactly_the_clean_rows(posts_file: Path, tmp_path: Path, scale_db: str, sqlite_url: str) -> None:
-    clean_db = sqlite_url if scale_db.startswith("postgresql") else f"sqlite:///{tmp_path / 'clean.db'}"
+def test_a_killed_scan_resumes_to_exactly_the_clean_rows(posts_file: Path, tmp_path: Path, db_url: str, sqlite_url: str) -> None:
+    clean_db = sqlite_url if db_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'clean.db'}"
     clean = run_cli(*_scan_cmd(posts_file, tmp_path / "clean.jsonl", clean_db)[1:], timeout=600)
     assert clean.returncode == 0, clean.stderr
 
     out = tmp_path / "crashed.jsonl"
-    cmd = _scan_cmd(posts_file, out, scale_db)
-    done = _kill_half_way(cmd, scale_db, Path(str(out) + ".checkpoint.json"))
+    cmd = _scan_cmd(posts_file, out, db_url)
+    done = _kill_half_way(cmd, db_url, Path(str(out) + ".checkpoint.json"))
     assert out.stat().st_size < (tmp_path / "clean.jsonl").stat().st_size  # it really stopped half-way
 
     again = run_cli(*cmd[1:], timeout=600)
@@ -158,8 +151,8 @@ def test_a_killed_scan_resumes_to_exactly_the_clean_rows(posts_file: Path, tmp_p
     assert (tmp_path / "clean.jsonl").read_bytes() == out.read_bytes()
     assert (tmp_path / "clean.quarantine.jsonl").read_text().count("\n") == 2  # the broken line and the repeated id
     assert (tmp_path / "clean.quarantine.jsonl").read_bytes() == (tmp_path / "crashed.quarantine.jsonl").read_bytes()
-    _assert_same_store(clean_db, scale_db)
-    summary = _dump(scale_db)["scan_counts"]
+    _assert_same_store(clean_db, db_url)
+    summary = _dump(db_url)["scan_counts"]
     assert len(summary) == 1, "the resumed scan kept its run instead of starting a second one"
     assert done >= 3
 

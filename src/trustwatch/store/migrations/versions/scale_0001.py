@@ -24,18 +24,16 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("scan_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("identity", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("checkpoint", JSONType, nullable=True))
-        batch_op.add_column(sa.Column("owner", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f("ix_scan_runs_identity"), ["identity"], unique=False)
+    # Plain ADD/DROP COLUMN, not a batch table rebuild: on SQLite a rebuild drops scan_runs, which
+    # every result row references, and foreign keys are enforced (SQLite >= 3.35 drops columns).
+    op.add_column("scan_runs", sa.Column("identity", sa.String(length=64), nullable=True))
+    op.add_column("scan_runs", sa.Column("checkpoint", JSONType, nullable=True))
+    op.add_column("scan_runs", sa.Column("owner", sa.Text(), nullable=True))
+    op.add_column("scan_runs", sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(op.f("ix_scan_runs_identity"), "scan_runs", ["identity"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("scan_runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_scan_runs_identity"))
-        batch_op.drop_column("heartbeat_at")
-        batch_op.drop_column("owner")
-        batch_op.drop_column("checkpoint")
-        batch_op.drop_column("identity")
+    op.drop_index(op.f("ix_scan_runs_identity"), table_name="scan_runs")
+    for column in ("heartbeat_at", "owner", "checkpoint", "identity"):
+        op.drop_column("scan_runs", column)
