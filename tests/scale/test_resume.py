@@ -135,25 +135,22 @@ def _assert_same_store(clean: str, resumed: str) -> None:
         assert a[table] == b[table], f"table {table} differs after the resume"
 
 
-def test_a_killed_scan_resumes_to_exactly_the_clean_rows(posts_file: Path, tmp_path: Path, db_url: str, sqlite_url: str) -> None:
-    clean_db = sqlite_url if db_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'clean.db'}"
-    clean = run_cli(*_scan_cmd(posts_file, tmp_path / "clean.jsonl", clean_db)[1:], timeout=600)
-    assert clean.returncode == 0, clean.stderr
-
+def test_a_killed_scan_resumes_to_exactly_the_clean_rows(posts_file: Path, tmp_path: Path, db_url: str, local_results: tuple[Path, str]) -> None:
+    clean_out, clean_db = local_results
     out = tmp_path / "crashed.jsonl"
     cmd = _scan_cmd(posts_file, out, db_url)
     done = _kill_half_way(cmd, db_url, Path(str(out) + ".checkpoint.json"))
-    assert out.stat().st_size < (tmp_path / "clean.jsonl").stat().st_size  # it really stopped half-way
+    assert out.stat().st_size < clean_out.stat().st_size  # it really stopped half-way
 
     again = run_cli(*cmd[1:], timeout=600)
     assert again.returncode == 0, again.stderr
     assert "resumed an interrupted run" in again.stdout
-    assert (tmp_path / "clean.jsonl").read_bytes() == out.read_bytes()
-    assert (tmp_path / "clean.quarantine.jsonl").read_text().count("\n") == 2  # the broken line and the repeated id
-    assert (tmp_path / "clean.quarantine.jsonl").read_bytes() == (tmp_path / "crashed.quarantine.jsonl").read_bytes()
+    assert clean_out.read_bytes() == out.read_bytes()
+    clean_q = clean_out.with_name("local.quarantine.jsonl")
+    assert clean_q.read_text().count("\n") == 2  # the broken line and the repeated id
+    assert clean_q.read_bytes() == (tmp_path / "crashed.quarantine.jsonl").read_bytes()
     _assert_same_store(clean_db, db_url)
-    summary = _dump(db_url)["scan_counts"]
-    assert len(summary) == 1, "the resumed scan kept its run instead of starting a second one"
+    assert len(_dump(db_url)["scan_counts"]) == 1, "the resumed scan kept its run instead of starting a second one"
     assert done >= 3
 
 
