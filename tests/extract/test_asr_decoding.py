@@ -94,3 +94,22 @@ def test_audio_is_decoded_to_16_khz_mono_in_memory(clips: Path) -> None:
     with pytest.raises(MediaError, match="could not be decoded") as info:
         pcm(clips / "notes.wav", SETTINGS, "notes.wav")
     assert info.value.message.endswith(".") and "\n" not in info.value.message
+
+
+def test_each_scan_worker_gets_its_share_of_the_cores() -> None:
+    import os
+    import sys
+
+    from trustwatch.extract.registry import build_extractors
+
+    cores = len(os.sched_getaffinity(0))
+    built = build_extractors(SETTINGS, workers=2)  # what each worker of `scan --workers 2` builds
+    assert built["audio"][0].threads == max(1, cores // 2)
+    assert built["video"][0].asr is built["audio"][0]  # one model per process
+    assert build_extractors(SETTINGS, workers=1)["audio"][0].threads == cores
+    assert MediaSettings(asr_threads=3).threads(2) == 3
+    # pinned to one core (taskset, a cgroup cpuset), even a single worker gets one thread
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from trustwatch.extract import MediaSettings; print(MediaSettings().threads(1))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "1"
