@@ -282,6 +282,21 @@ def bench_asr(folder: Path, n_clips: int) -> dict:
             key = f"single stream {threads} thread{'s' if threads > 1 else ''}, now, {lang}"
             out[f"{key}: RTF (wall/audio)"] = wall / audio
             out[f"{key}: load before"] = round(load, 2)
+    # the previous benchmark's clip (one pitch repeated for ~54 s; BENCHMARKS.md's RTF 0.46 en /
+    # 0.64 vi), single stream, 1 thread, previous decoding vs now: time and how much text survives
+    for lang in ("en", "vi"):
+        clip = speech_clip(folder, 60, lang)
+        for version in ("previous", "now"):
+            _WORKER_ASR = _asr(version, 1, 1)
+            _WORKER_ASR.model()
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            dur, cpu, text = _asr_one((str(clip), lang))
+            key = f"repeated 54-s pitch, single stream 1 thread, {version}, {lang}"
+            out[f"{key}: RTF (wall/audio)"] = (time.perf_counter() - t0) / dur
+            out[f"{key}: CPU s per audio s"] = cpu / dur
+            out[f"{key}: characters transcribed"] = len(text)
+            out[f"{key}: load before"] = round(load, 2)
     _WORKER_ASR = None
     # the audio decode alone, per clip: temporary WAV + PyAV (previous) vs ffmpeg into a pipe (now)
     from faster_whisper.audio import decode_audio
