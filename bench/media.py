@@ -187,7 +187,8 @@ def asr_clips(folder: Path, lang: str, n: int) -> list[tuple[Path, str]]:
 def _asr(version: str, workers: int, threads: int = 0):
     from trustwatch.extract.asr import WhisperASR
 
-    settings = MediaSettings(cache_path=None, asr_threads=threads)
+    # the installed default model, or the folder TRUSTWATCH_ASR_MODEL names (as the CLI reads it)
+    settings = MediaSettings(cache_path=None, asr_threads=threads, asr_model=os.environ.get("TRUSTWATCH_ASR_MODEL") or None)
     if version == "now":
         return WhisperASR(settings, workers)
 
