@@ -323,8 +323,13 @@ def run_scan(
     first_line: dict[int, tuple[str, int]] = {}
     start = time.perf_counter()
     failed = True
+    batches = _batches(inputs, batch_size)
+    if workers > 1 and detect and media is not None and media.enabled:  # media posts spread over the workers
+        from .extract.batching import spread_media
+
+        batches = spread_media(batches)
     try:
-        for source, res in _ordered(_batches(inputs, batch_size), workers, (policies, detect, store is not None, media, workers)):
+        for source, res in _ordered(batches, workers, (policies, detect, store is not None, media, workers)):
             n = len(res.ends)
             summary.records_read += n
             bad = res.quarantined
