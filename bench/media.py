@@ -14,6 +14,8 @@ folder, then measures, with no extraction cache:
   pdq        images/s of PDQ with its 8 dihedral variants on 1280×720 JPEG photos-like images:
              full decode (the baseline) vs reduced-size decode (draft mode), 1 and 2 processes
   text-only  posts/s of a text-only scan with media enabled vs disabled (media must cost it nothing)
+  asr-scan   end to end: run_scan on voice posts among text posts, --workers 1 vs 2, and 2 with all
+             media in one batch (the baseline before media posts were spread over the workers)
   asr-quality  character and word error rates of the default model on espeak-ng sentences, vi and
              en, and on speech that repeats itself; previous decoding vs now
 Prints a table and writes bench/out/media.json.
@@ -321,6 +323,39 @@ def bench_asr(folder: Path, n_clips: int) -> dict:
     return out
 
 
+def bench_asr_scan(folder: Path, n_clips: int) -> dict:
+    """End to end: `trustwatch scan` (run_scan) on a JSON Lines file of 2×n_clips voice posts (en and
+    vi, ~11 s each) among 200 text posts, no extraction cache, wall time over the audio — worker
+    start-up, one model load per worker and detection included. --workers 1 (one process, 2
+    threads) vs --workers 2 (two processes, 1 thread each), and --workers 2 with the media posts
+    left in one batch (the baseline: before extract/batching.py, all went to one worker)."""
+    from trustwatch.extract import batching
+    from trustwatch.pipeline import run_scan
+
+    clips = [(p, lang) for lang in ("en", "vi") for p, _ in asr_clips(folder, lang, n_clips)]
+    audio = sum(_probe_s(p) for p, _ in clips)
+    rnd = random.Random(4)
+    records = [{"id": f"t{i}", "text": " ".join(rnd.sample(LINES, 2))} for i in range(200)]
+    for k, (p, lang) in enumerate(clips):
+        records.insert(k * 200 // len(clips), {"id": f"a{k}", "lang": lang, "text": "nghe này", "media": [{"type": "audio", "path": p.name}]})
+    src = folder / "voice_posts.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out: dict = {"voice posts": len(clips), "audio s": round(audio, 2), "text posts": 200}
+    spread = batching.spread_media
+    for label, workers, cut in (("--workers 1", 1, True), ("--workers 2, media in one batch (before)", 2, False), ("--workers 2 (now)", 2, True)):
+        batching.spread_media = spread if cut else (lambda b: b)  # type: ignore[assignment]
+        load = os.getloadavg()[0]
+        try:
+            with Clock() as c:
+                summary = run_scan([str(src)], out=str(folder / "out.jsonl"), workers=workers, media=MediaSettings(cache_path=None))
+        finally:
+            batching.spread_media = spread  # type: ignore[assignment]
+        assert summary.results_ok == len(records)
+        out[f"scan {label}: RTF (wall/audio)"] = c.wall / audio
+        out[f"scan {label}: load before"] = round(load, 2)
+    return out
+
+
 def _probe_s(path: Path) -> float:
     from trustwatch.extract.video import probe
 
@@ -465,7 +500,7 @@ def main() -> None:
     ap.add_argument("--asr-clips", type=int, default=4, help="clips of ~11 s per language for the ASR part")
     ap.add_argument("--video-s", type=int, default=60)
     ap.add_argument("--text-posts", type=int, default=50_000)
-    ap.add_argument("--only", default="ocr,asr,video,pdq,text-only,asr-quality")
+    ap.add_argument("--only", default="ocr,asr,video,pdq,text-only,asr-quality,asr-scan")
     args = ap.parse_args()
     only = set(args.only.split(","))
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
@@ -473,7 +508,7 @@ def main() -> None:
         t = Path(tmp)
         for name, fn, arg in (("ocr", bench_ocr, args.images), ("asr", bench_asr, args.asr_clips), ("video", bench_video, args.video_s),
                               ("pdq", bench_pdq, args.pdq), ("text-only", bench_text_only, args.text_posts),
-                              ("asr-quality", bench_asr_quality, None)):
+                              ("asr-quality", bench_asr_quality, None), ("asr-scan", bench_asr_scan, args.asr_clips)):
             if name not in only:
                 continue
             (t / name).mkdir()
