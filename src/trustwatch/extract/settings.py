@@ -51,9 +51,13 @@ class MediaSettings:
     media_root: str | None = None  # base folder for media of records read from stdin
 
     def threads(self, workers: int) -> int:
+        """Speech-model threads per worker process: the cores this process may run on (taskset and
+        cgroup cpusets included) shared out among the scan's workers, so `scan --workers 2` on two
+        cores runs two single-threaded transcriptions side by side."""
         if self.asr_threads > 0:
             return self.asr_threads
-        return max(1, (os.cpu_count() or 1) // max(1, workers))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, cores // max(1, workers))
 
 
 def base_dir(source: str, settings: MediaSettings) -> Path:

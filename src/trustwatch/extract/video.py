@@ -13,9 +13,7 @@ import io
 import json
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,22 +85,24 @@ def probe(path: Path, settings: MediaSettings, shown: str) -> ProbeInfo:
     return ProbeInfo(duration, bool(audio), bool(video), w, h)
 
 
-@contextmanager
-def to_wav(path: Path, settings: MediaSettings, shown: str, max_seconds: float | None = None) -> Iterator[Path]:
-    """The audio track as a temporary 16 kHz mono WAV, what Whisper expects."""
-    with tempfile.TemporaryDirectory(prefix="trustwatch-audio-") as tmp:
-        wav = Path(tmp) / "audio.wav"
-        cmd = [_tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", "16000"]
-        if max_seconds:
-            cmd += ["-t", str(max_seconds)]
-        try:
-            proc = subprocess.run([*cmd, "-f", "wav", str(wav)], capture_output=True, timeout=settings.tool_timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise MediaError(f"Decoding the audio of {shown!r} took longer than {settings.tool_timeout_s:.0f} s.") from None
-        if proc.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
-            why = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise MediaError(f"The audio of {shown!r} could not be decoded ({(why[-1] if why else 'no audio samples').rstrip('.')}).")
-        yield wav
+def pcm(path: Path, settings: MediaSettings, shown: str, max_seconds: float | None = None) -> Any:
+    """The audio track as 16 kHz mono float32 samples (numpy), what Whisper reads: ffmpeg decodes
+    and resamples straight into a pipe, with no temporary file and no second decode."""
+    import numpy as np
+
+    cmd = [_tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", "16000"]
+    if max_seconds:
+        cmd += ["-t", str(max_seconds)]
+    try:
+        proc = subprocess.run([*cmd, "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"], capture_output=True,
+                              timeout=settings.tool_timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"Decoding the audio of {shown!r} took longer than {settings.tool_timeout_s:.0f} s.") from None
+    if proc.returncode != 0 or len(proc.stdout) < 2:
+        why = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise MediaError(f"The audio of {shown!r} could not be decoded ({(why[-1] if why else 'no audio samples').rstrip('.')}).")
+    data = proc.stdout[: len(proc.stdout) // 2 * 2]
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def frames(path: Path, info: ProbeInfo, settings: MediaSettings, shown: str) -> Iterator[tuple[float, object]]:
@@ -150,7 +150,7 @@ class VideoExtractor(Extractor):
 
     name = "video"
     media_types = ("video",)
-    version = "2"
+    version = "3"  # 3: greedy decoding without temperature fallback (asr.DECODING)
 
     def __init__(self, settings: MediaSettings, asr: Extractor | None) -> None:
         self.settings = settings
@@ -191,8 +191,8 @@ class VideoExtractor(Extractor):
             last_text = text
         if info.has_audio and self.asr is not None:
             try:
-                with to_wav(media.path, s, shown) as wav:
-                    speech, _ = self.asr.transcribe(wav, media.lang or s.asr_default_lang, shown)  # type: ignore[attr-defined]
+                audio = pcm(media.path, s, shown)
+                speech, _ = self.asr.transcribe(audio, media.lang or s.asr_default_lang, shown)  # type: ignore[attr-defined]
                 segments.extend(speech)
             except TrustwatchError as exc:  # no speech model, or a damaged soundtrack: keep the frames
                 notes.append(str(exc))
