@@ -65,7 +65,7 @@ def train_cmd(
     cv = clf.manifest["cv"]
     m = clf.manifest["model"]
     typer.echo(
-        f"model: {path} ({m['model']} C={m['C']}; cross-validated macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}; "
+        f"model: {path} ({m['model']}{'' if m.get('C') is None else ' C=' + str(m['C'])}; cross-validated macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}; "
         f"{clf.manifest['train_seconds']:.1f}s)"
     )
 
