@@ -73,7 +73,7 @@ def test_train_writes_a_manifest_that_describes_the_model(trained) -> None:
     assert manifest["training_data"]["n"] == 120
     assert manifest["labels"] == ["food", "money", "sport"]
     assert manifest["settings"]["n_features"] & (manifest["settings"]["n_features"] - 1) == 0
-    assert manifest["model"]["model"] in {"svm", "logreg"} and manifest["model"]["class_weight"] == "balanced"
+    assert manifest["model"]["model"] in {"svm", "logreg", "ensemble"} and manifest["model"]["class_weight"] == "balanced"
     assert len(manifest["cv"]["model_selection"]) >= 2  # tuned by cross-validation inside
     assert 0.7 <= manifest["cv"]["macro_f1"] <= 1.0 and 0.0 <= manifest["cv"]["ece"] <= 1.0
     assert manifest["trustwatch_version"]
@@ -346,3 +346,65 @@ def test_toxic_pack_is_opt_in_and_flags_abuse_with_spans() -> None:
         assert not d.detect_text(text)["categories"]["toxic"], text
     manifest = json.loads((REPO / "src" / "trustwatch" / "classifiers" / "toxic" / "manifest.json").read_text())
     assert any("ViHOS" in c for c in manifest["credits"]) and any("Davidson" in c for c in manifest["credits"])
+
+
+def test_train_tries_char_and_word_ensembles_and_keeps_one_linear_model() -> None:
+    """With ensemble=True, train also tries each grid model plus a word-only NB-LR, weighted by CV;
+    whatever wins is one linear model. The default leaves them out."""
+    rows = make_rows(40, seed=11, noise=0.15)
+    texts, labels = [r["content"] for r in rows], [r["y"] for r in rows]
+    s = FeatureSettings(n_features=1 << 16)
+    clf = train(texts, labels, grid=(Config("svm", 0.3), Config("logreg", 10.0)), folds=3, settings=s, ensemble=True)
+    sel = clf.manifest["cv"]["model_selection"]
+    kinds = [r["model"] for r in sel]
+    assert kinds.count("ensemble") == 4 and "nblr" in kinds  # 2 grid models x 2 weights, and the word model
+    best = max(r["cv_macro_f1"] for r in sel if r["model"] != "nblr")
+    chosen = clf.manifest["model"]
+    assert any(r["cv_macro_f1"] == best and r["model"] == chosen["model"] for r in sel if r["model"] != "nblr")
+    plain = train(texts, labels, grid=(Config("svm", 0.3), Config("logreg", 10.0)), folds=3, settings=s)
+    assert all(r["model"] != "ensemble" for r in plain.manifest["cv"]["model_selection"])
+    test = make_rows(30, seed=12)
+    acc = np.mean([p == r["y"] for p, r in zip(clf.predict([r["content"] for r in test]), test, strict=True)])
+    assert acc >= 0.9
+
+
+def test_ensemble_artifact_round_trips(tmp_path) -> None:
+    rows = make_rows(30, seed=13, noise=0.2)
+    texts, labels = [r["content"] for r in rows], [r["y"] for r in rows]
+    clf = train(texts, labels, grid=(Config("svm", 0.3),), folds=3, settings=FeatureSettings(n_features=1 << 16),
+                ensemble=True)
+    assert clf.manifest["model"]["model"] in {"svm", "ensemble"}
+    loaded = load(clf.save(tmp_path / "m"))
+    test = [r["content"] for r in make_rows(10, seed=14)]
+    assert np.allclose(clf.predict_proba(test), loaded.predict_proba(test), atol=2e-2)
+
+
+def test_meta_col_is_a_feature_and_eval_reads_it(tmp_path) -> None:
+    """The label depends only on an extra column (the texts are drawn alike for both labels): with
+    --meta-col the model learns it, and `eval` applies the same column by itself."""
+    rng = random.Random(21)
+
+    def rows(n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            y = rng.choice(["0", "1"])
+            sender = ("personal" if rng.random() < 0.9 else "brand") if y == "1" else ("brand" if rng.random() < 0.9 else "personal")
+            out.append({"content": " ".join(rng.choice(FILLER + TOPICS["money"]) for _ in range(8)), "y": y, "sender": sender})
+        return out
+
+    for name, data in (("train", rows(120)), ("test", rows(60))):
+        with (tmp_path / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=["content", "y", "sender"])
+            w.writeheader()
+            w.writerows(data)
+    res = run_cli("train", str(tmp_path / "train.csv"), "--text-col", "content", "--label-col", "y", "--meta-col", "sender",
+                  "--out", str(tmp_path / "m"), "--folds", "3", "-q")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "m" / "manifest.json").read_text())["meta_cols"] == ["sender"]
+    res = run_cli("eval", str(tmp_path / "m"), str(tmp_path / "test.csv"), "--text-col", "content", "--label-col", "y",
+                  "--json", "--plots", str(tmp_path / "plots"))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["accuracy"] >= 0.8
+    res = run_cli("train", str(tmp_path / "train.csv"), "--text-col", "content", "--label-col", "y", "--meta-col", "nope",
+                  "--out", str(tmp_path / "m2"), "-q")
+    assert res.returncode != 0 and "no column 'nope' (--meta-col)" in res.stderr

@@ -22,6 +22,7 @@ def train_cmd(
     label_col: LabelCol = "label",
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds for tuning and calibration.")] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    meta_col: Annotated[list[str] | None, typer.Option("--meta-col", help="Optional extra column whose value is a feature (repeatable); `eval` reads the same columns.")] = None,
     from_decisions: Annotated[str | None, typer.Option("--from-decisions", help="Retrain this pack's classifier from the reviewers' decisions in --db.")] = None,
     db: Annotated[str, typer.Option("--db", envvar="TRUSTWATCH_DB", help="Database with the decisions (for --from-decisions; or env TRUSTWATCH_DB).")] = "./trustwatch.db",
     with_seed: Annotated[bool, typer.Option("--with-seed/--without-seed", help="Keep the seed training data beside the decisions.")] = True,
@@ -56,16 +57,21 @@ def train_cmd(
         return
     if data is None:
         raise InputError("No training data given.", "Name a labeled file, or use --from-decisions PACK.")
-    d = read_labeled(data, text_col, label_col)
+    meta_cols = tuple(meta_col or ())
+    d = read_labeled(data, text_col, label_col, meta_cols)
 
     say(f"{data}: {len(d.texts)} examples, {len(set(d.labels))} labels" + (f", {d.skipped} rows skipped (no text or label)" if d.skipped else ""))
     info = {"file": Path(data).name, "sha256": d.sha256, "skipped": d.skipped, "text_col": text_col, "label_col": label_col}
+    if meta_cols:
+        info["meta_cols"] = list(meta_cols)
     clf = train(d.texts, d.labels, folds=folds, data_info=info, progress=say)
+    if meta_cols:
+        clf.manifest["meta_cols"] = list(meta_cols)
     path = clf.save(out)
     cv = clf.manifest["cv"]
     m = clf.manifest["model"]
     typer.echo(
-        f"model: {path} ({m['model']} C={m['C']}; cross-validated macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}; "
+        f"model: {path} ({m['model']}{'' if m.get('C') is None else ' C=' + str(m['C'])}; cross-validated macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}; "
         f"{clf.manifest['train_seconds']:.1f}s)"
     )
 

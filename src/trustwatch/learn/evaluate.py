@@ -18,7 +18,7 @@ from .model import Classifier, load
 def evaluate_model(model_dir: str | Path, data: str | Path, text_col: str, label_col: str,
                    plots_dir: str | Path | None = None) -> dict[str, Any]:
     clf = load(model_dir)
-    d = read_labeled(data, text_col, label_col)
+    d = read_labeled(data, text_col, label_col, tuple(clf.manifest.get("meta_cols") or ()))
     return evaluate_loaded(clf, d.texts, d.labels, plots_dir, source=str(data))
 
 
