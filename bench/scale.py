@@ -88,8 +88,8 @@ def main() -> None:
     print(f"{args.n:,} posts ({inp.stat().st_size / 2**20:.0f} MB); store modes on {min(args.store_n, args.n):,}; load {os.getloadavg()[0]:.2f}")
     runs: dict[str, dict] = {}
 
-    def run(name: str, path: Path, workers: int, detect: bool, db: str = "", engine: str = "local") -> dict:
-        runs[name] = r = run_mode(path, work / f"{name}.jsonl", workers, detect, db, "", engine)
+    def run(name: str, path: Path, workers: int, detect: bool, db: str = "", engine: str = "local", index: bool = True) -> dict:
+        runs[name] = r = run_mode(path, work / f"{name}.jsonl", workers, detect, db, "", engine, index)
         print(f"{name:18s} {r['posts_per_s']:>10,.0f} posts/s  {r['wall_seconds']:>7.1f} s wall  peak {r['peak_rss_mb']:>7.0f} MB")
         return r
 
@@ -100,16 +100,22 @@ def main() -> None:
     print(f"ray results identical to local: {same}")
     startup = ray_startup()
     run(f"local-{w}-small", small, w, True)
+    run(f"local-{w}+sqlite-noindex", small, w, True, db=f"sqlite:///{work / 'store-noindex.db'}", index=False)
     run(f"local-{w}+sqlite", small, w, True, db=f"sqlite:///{work / 'store.db'}")
     if args.pg_url:
         from sqlalchemy import create_engine, text
 
         from trustwatch.store.engine import resolve_url
 
-        eng = create_engine(resolve_url(args.pg_url))
-        with eng.begin() as conn:  # an empty database, so the run prices inserts, not updates
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        eng.dispose()
+        def empty() -> None:  # an empty database, so each run prices inserts, not updates
+            eng = create_engine(resolve_url(args.pg_url))
+            with eng.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            eng.dispose()
+
+        empty()
+        run(f"local-{w}+postgresql-noindex", small, w, True, db=args.pg_url, index=False)
+        empty()
         run(f"local-{w}+postgresql", small, w, True, db=args.pg_url)
 
     n = args.n
@@ -125,28 +131,36 @@ def main() -> None:
     small_n = min(args.store_n, n)
     base = runs[f"local-{w}-small"]["seconds"]
     for db_name in ("sqlite", "postgresql"):
-        r = runs.get(f"local-{w}+{db_name}")
-        if r:
+        r, plain = runs.get(f"local-{w}+{db_name}"), runs.get(f"local-{w}+{db_name}-noindex")
+        if r and plain:
+            stages[f"store posts, findings, results: {db_name} (driver)"] = us(plain["seconds"] - base, small_n)
+            stages[f"near-duplicate index: {db_name} (driver)"] = us(r["seconds"] - plain["seconds"], small_n)
             stages[f"store + near-duplicate index, {db_name} (driver)"] = us(r["seconds"] - base, small_n)
-    # Projection: per-core detection rate from the local engine (W workers on W cores), Ray's
-    # measured overhead ratio, and the scan driver's per-post store cost as the ceiling of one
-    # driver; several drivers (one per input partition) share one PostgreSQL server.
+    # Projection. Detection: the per-core rate of the local engine (W workers on W cores) times
+    # Ray's measured efficiency on this machine, over the cluster's cores. Results only (Parquet):
+    # each scan driver costs about the floor per post, so drivers = partitions. With the store:
+    # every batch write holds one PostgreSQL advisory lock, so writes are serialized whatever the
+    # number of drivers: the ceiling is one writer's rate as measured here (driver work included,
+    # so a pessimistic figure for a dedicated database server).
     per_core = n / local["seconds"] / w
     ray_efficiency = min(1.0, local["seconds"] / max(ray["wall_seconds"] - startup, 1e-9))
     cluster_detect = per_core * ray_efficiency * NODES * CORES_PER_NODE
+    driver_results_only = 1e6 / stages["read+parse+write (floor, 1 process)"]
     store_key = f"store + near-duplicate index, {'postgresql' if args.pg_url else 'sqlite'} (driver)"
-    driver_ceiling = 1e6 / stages[store_key] if store_key in stages else None
+    store_ceiling = 1e6 / stages[store_key] if store_key in stages else None
     projection = {
         "assumptions": {
             "nodes": NODES, "cores_per_node": CORES_PER_NODE,
             "per_core_posts_per_s": round(per_core), "ray_efficiency_vs_local": round(ray_efficiency, 3),
             "store": store_key,
-            "note": "text posts like bench/synth.py (5% harmful); media extraction excluded; one driver per input "
-                    "partition, each writing its own batches (advisory-locked) to one PostgreSQL server",
+            "note": "text posts like bench/synth.py (5% harmful); media extraction excluded; one scan driver per input "
+                    "partition; one PostgreSQL server no faster than this machine; batch writes serialized by its advisory lock",
         },
-        "detect_posts_per_day_no_store": round(cluster_detect * SECONDS_PER_DAY),
-        "one_driver_store_ceiling_posts_per_day": round(driver_ceiling * SECONDS_PER_DAY) if driver_ceiling else None,
-        "drivers_needed_to_store_everything": round(cluster_detect / driver_ceiling, 1) if driver_ceiling else None,
+        "detect_capacity_posts_per_day": round(cluster_detect * SECONDS_PER_DAY),
+        "results_only_one_driver_posts_per_day": round(driver_results_only * SECONDS_PER_DAY),
+        "results_only_drivers_to_keep_up": round(cluster_detect / driver_results_only, 1),
+        "store_ceiling_posts_per_day": round(store_ceiling * SECONDS_PER_DAY) if store_ceiling else None,
+        "with_store_posts_per_day": round(min(cluster_detect, store_ceiling) * SECONDS_PER_DAY) if store_ceiling else None,
     }
     report = {
         "n": n, "workers": w, "date": time.strftime("%Y-%m-%d"), "load_at_start": os.getloadavg(),

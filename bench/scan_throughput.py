@@ -41,7 +41,9 @@ if __name__ == "__main__":
     inp, out, workers, detect, db = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] or None
     policies = [p for p in sys.argv[6].split(",") if p] or None
     engine = sys.argv[7] if len(sys.argv) > 7 else "local"
-    s = run_scan([inp], out=out, workers=workers, detect=detect, db=db, policies=policies, engine=engine, resume=False)
+    index = len(sys.argv) <= 8 or sys.argv[8] != "noindex"
+    s = run_scan([inp], out=out, workers=workers, detect=detect, db=db, policies=policies, engine=engine, resume=False,
+                 index_sources=index)
     print(json.dumps(s.as_dict()))
 """
 
@@ -71,12 +73,13 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_mode(inp: Path, out: Path, workers: int, detect: bool, db: str, policies: str = "", engine: str = "local") -> dict:
+def run_mode(inp: Path, out: Path, workers: int, detect: bool, db: str, policies: str = "", engine: str = "local",
+             index: bool = True) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(RUNNER)
         runner = f.name
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, runner, str(inp), str(out), str(workers), "1" if detect else "0", db, policies, engine],
+    proc = subprocess.Popen([sys.executable, runner, str(inp), str(out), str(workers), "1" if detect else "0", db, policies, engine, "index" if index else "noindex"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
