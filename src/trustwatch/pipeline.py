@@ -384,19 +384,25 @@ def run_scan(
         from .store import Store
 
         store = Store.open(db)
-        if index_sources:  # near-duplicate clusters grow as posts are stored (trustwatch.dedupe)
-            from .dedupe import SourceIndex
+        try:
+            if index_sources:  # near-duplicate clusters grow as posts are stored (trustwatch.dedupe)
+                from .dedupe import SourceIndex
 
-            indexer = SourceIndex(store)
-        claimed = store.claim_resumable(identity, owner) if identity and resume else None
-        if claimed is not None:
-            summary.run_id, ckpt = claimed
-        else:
-            summary.run_id = store.begin_scan(
-                list(inputs), published_packs,
-                {"workers": workers, "policies": policies or "default", "engine": executor.name},
-                identity=identity, owner=owner,
-            )
+                indexer = SourceIndex(store)
+            claimed = store.claim_resumable(identity, owner) if identity and resume else None
+            if identity and not resume:
+                store.abandon_unfinished(identity)
+            if claimed is not None:
+                summary.run_id, ckpt = claimed
+            else:
+                summary.run_id = store.begin_scan(
+                    list(inputs), published_packs,
+                    {"workers": workers, "policies": policies or "default", "engine": executor.name},
+                    identity=identity, owner=owner,
+                )
+        except BaseException:
+            store.close()
+            raise
         if out and not to_stdout:
             FileCheckpoint(out).clear()  # the database holds this scan's checkpoint; a file one is stale
     elif identity and out and not to_stdout:
@@ -406,8 +412,14 @@ def run_scan(
     if ckpt:
         _restore(summary, ckpt)
         summary.resumed = {"shards": done, "records": summary.records_read}
-    results = ResultsSink(out, ckpt)
-    q_sink = QuarantineSink(q_path, ckpt)
+    try:
+        results = ResultsSink(out, ckpt)
+        q_sink = QuarantineSink(q_path, ckpt)
+    except BaseException:
+        if store is not None:  # the run stays resumable once the results file is back, or --fresh
+            store.interrupt_scan(summary.run_id, summary.as_dict())  # type: ignore[arg-type]
+            store.close()
+        raise
     ids = _Ids(id_memory)
     before = float(ckpt.get("seconds", 0.0)) if ckpt else 0.0
     start = time.perf_counter()

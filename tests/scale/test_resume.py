@@ -191,6 +191,7 @@ def test_fresh_starts_over_and_a_live_run_is_not_taken_over(posts_file: Path, tm
     assert "resumed" not in fresh.stdout
     runs = _dump(sqlite_url)["scan_counts"]
     assert len(runs) == 2 and ("finished", N_POSTS + 3, N_POSTS + 1, 2, runs[1][4]) in runs
+    assert sorted(r[0] for r in runs) == ["abandoned", "finished"]  # the interrupted run is not left "running"
 
 
 @pytest.fixture(scope="module")

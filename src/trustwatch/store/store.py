@@ -189,6 +189,23 @@ class Store:
             raise TrustwatchError(f"Another process took over scan run {run_id} at the same moment; run the scan again.")
         return int(run_id), checkpoint if isinstance(checkpoint, dict) else None
 
+    def abandon_unfinished(self, identity: str) -> int:
+        """Mark the interrupted runs of this scan abandoned (`scan --fresh` starts a new one), so
+        none stays listed as running forever; returns how many. A run whose process still runs
+        is left alone."""
+        from ..resume import owner_gone
+
+        with self._read("look for unfinished runs of this scan") as conn:
+            rows = conn.execute(
+                select(scan_runs.c.id, scan_runs.c.owner, scan_runs.c.heartbeat_at)
+                .where(scan_runs.c.identity == identity, scan_runs.c.status.in_(("running", "interrupted")))
+            ).all()
+        gone = [r.id for r in rows if owner_gone(r.owner, r.heartbeat_at.replace(tzinfo=r.heartbeat_at.tzinfo or UTC).timestamp() if r.heartbeat_at else None)]
+        if gone:
+            with self._write("mark unfinished runs abandoned") as conn:
+                conn.execute(update(scan_runs).where(scan_runs.c.id.in_(gone)).values(status="abandoned"))
+        return len(gone)
+
     def interrupt_scan(self, run_id: int, summary: dict[str, Any]) -> None:
         """Record that a scan stopped before its end (an error, Ctrl-C): it stays resumable."""
         with self._write(f"mark scan run {run_id} interrupted") as conn:
