@@ -80,13 +80,14 @@ class BlockRef:
     """A block of a plain JSON Lines file by position: what a Ray actor reads for itself, so the
     driver ships a few numbers instead of the data."""
 
-    source: str
+    source: str  # the input as the user named it (result lines and messages say this)
     first_line: int
     offset: int
     length: int
+    path: str = ""  # where to read it: absolute, since actors may run in another folder
 
     def load(self) -> Block:
-        with open(self.source, "rb") as f:
+        with open(self.path or self.source, "rb") as f:
             f.seek(self.offset)
             data = f.read(self.length)
         if len(data) != self.length:
@@ -100,7 +101,7 @@ class BlockRef:
 def shard_of(batch: Any) -> Any:
     """What travels to an actor for one batch: a `BlockRef` where the file can be read by position."""
     if isinstance(batch, Block) and batch.offset >= 0:
-        return BlockRef(batch.source, batch.first_line, batch.offset, len(batch.data))
+        return BlockRef(batch.source, batch.first_line, batch.offset, len(batch.data), os.path.abspath(batch.source))
     return batch
 
 

@@ -412,10 +412,13 @@ def run_scan(
     if ckpt:
         _restore(summary, ckpt)
         summary.resumed = {"shards": done, "records": summary.records_read}
+    results: ResultsSink | None = None
     try:
         results = ResultsSink(out, ckpt)
         q_sink = QuarantineSink(q_path, ckpt)
     except BaseException:
+        if results is not None:
+            results.close()
         if store is not None:  # the run stays resumable once the results file is back, or --fresh
             store.interrupt_scan(summary.run_id, summary.as_dict())  # type: ignore[arg-type]
             store.close()
@@ -435,6 +438,8 @@ def run_scan(
         batches = ids.skip(raw, done)
         if indexer is not None and ckpt is not None:
             indexer.index_pending()  # posts of the last stored shard, if the crash came before they were indexed
+            if ckpt.get("image_hashes"):  # and its image hashes (adding them twice adds nothing)
+                indexer.add_image_hashes([((p, i), h, q, src) for p, i, h, q, src in ckpt["image_hashes"]])
         init_args = (policies, detect, store is not None, media, workers)
         shard = done
         for source, res in executor.map(batches, init_args):
@@ -462,6 +467,12 @@ def run_scan(
             point = _checkpoint(summary, shard, results.position(), q_sink.position(), before + time.perf_counter() - start)
             if store is not None:
                 saved = [res.stored[i] for i in sorted(res.stored)]
+                hashes = [
+                    [res.stored[i][0].platform or "", res.stored[i][0].id, hexd, quality, src]
+                    for i in sorted(res.image_hashes) if i in res.stored for hexd, quality, src in res.image_hashes[i]
+                ]
+                if hashes:  # replayed on resume if the crash comes before they reach the index
+                    point["image_hashes"] = hashes
                 rows = [row for i in sorted(res.evidence) if i in res.stored for row in res.evidence[i]]
                 also = None
                 if rows:
@@ -469,14 +480,11 @@ def run_scan(
 
                     def also(conn: Any, rows: list[dict[str, Any]] = rows) -> None:
                         write_evidence(conn, rows)
-                store.save_batch(summary.run_id, saved, ordered_bad, point, also)  # type: ignore[arg-type]
+                store.save_batch(summary.run_id, saved, ordered_bad, point, also, owner)  # type: ignore[arg-type]
                 if indexer is not None and saved:
                     indexer.index_results(saved)
-                    if res.image_hashes:  # posts sharing an image (PDQ) join one cluster
-                        indexer.add_image_hashes([
-                            ((res.stored[i][0].platform or "", res.stored[i][0].id), hexd, quality, src)
-                            for i in sorted(res.image_hashes) if i in res.stored for hexd, quality, src in res.image_hashes[i]
-                        ])
+                    if hashes:  # posts sharing an image (PDQ) join one cluster
+                        indexer.add_image_hashes([((p, i), h, q, src) for p, i, h, q, src in hashes])
             elif file_ckpt is not None and identity:
                 file_ckpt.save(identity, point)
             if on_progress is not None:

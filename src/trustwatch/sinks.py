@@ -114,7 +114,17 @@ class QuarantineSink:
         self._f: IO[bytes] | None = None
         size = int(resume.get("quarantine_bytes", 0)) if resume else 0
         if size:
-            self._f = open(path, "r+b")  # noqa: SIM115 - closed in close()
+            try:
+                self._f = open(path, "r+b")  # noqa: SIM115 - closed in close()
+            except FileNotFoundError:
+                raise TrustwatchError(
+                    f"The quarantine file {path} of the scan being resumed is gone; run the scan with --fresh to start over."
+                ) from None
+            if os.fstat(self._f.fileno()).st_size < size:
+                self._f.close()
+                raise TrustwatchError(
+                    f"The quarantine file {path} is shorter than the checkpoint says ({size} bytes); run the scan with --fresh to start over."
+                )
             self._f.truncate(size)
             self._f.seek(size)
         else:

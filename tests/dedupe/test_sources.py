@@ -100,7 +100,9 @@ def test_planted_families_are_found_with_their_earliest_post(tmp_path: Path, db_
             (("facebook", "nope"), PDQ_A),
             (("facebook", "u2"), "not-a-hash"),
         ])
-        assert stats == {"added": 3, "skipped_not_indexed": 1, "bad_hash": 1, "joined": 1}
+        assert stats == {"added": 3, "already_present": 0, "skipped_not_indexed": 1, "bad_hash": 1, "joined": 1}
+        again = index.add_image_hashes([(("facebook", "a1"), PDQ_A, 100, "image:0")])
+        assert again["added"] == 0 and again["already_present"] == 1  # adding the same hash again adds nothing
         found = by_members(list_clusters(index, top=50))
         fam_a = found[frozenset({"a1", "a2", "a3", "a4", "a5"})]
         assert fam_a["earliest_post_id"] == "a1" and "instagram" in fam_a["platforms"]

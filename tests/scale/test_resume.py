@@ -182,6 +182,8 @@ def test_fresh_starts_over_and_a_live_run_is_not_taken_over(posts_file: Path, tm
         busy = run_cli(*cmd[1:])
         assert busy.returncode != 0
         assert "already running" in busy.stderr and "\n" not in busy.stderr.strip().split("Error: ")[-1].strip()
+        both = run_cli(*cmd[1:], "--fresh")  # nor may a fresh run write the same results file beside it
+        assert both.returncode != 0 and "is running as scan run" in both.stderr
     finally:
         holder.kill()
         holder.wait()

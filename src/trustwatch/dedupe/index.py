@@ -602,7 +602,7 @@ class SourceIndex:
                 bad += 1
                 continue
             parsed.append((ref, value, quality, source, hexd.lower()))
-        stats = {"added": 0, "skipped_not_indexed": 0, "bad_hash": bad, "joined": 0}
+        stats = {"added": 0, "already_present": 0, "skipped_not_indexed": 0, "bad_hash": bad, "joined": 0}
         if not parsed:
             return stats
         with self.store._write(f"add {len(parsed)} image hashes") as conn:
@@ -612,6 +612,12 @@ class SourceIndex:
             clusters = dict(conn.execute(
                 select(sp.post_pk, sp.cluster_id).where(self._writer.in_list(sp.post_pk, sorted(set(pk_of.values())) or [0]))
             ).all())
+            # The same hash of the same media of a post is kept once: a rescan, or a resumed scan
+            # replaying its last shard's hashes, adds nothing twice.
+            im = images_t.c
+            present = set(conn.execute(
+                select(im.post_pk, im.pdq, im.source).where(self._writer.in_list(im.post_pk, sorted(set(pk_of.values())) or [0]))
+            ).all())
             ids = self._writer.allocate_ids(conn, images_t, len(parsed))
             img_rows, band_rows, edges = [], [], []
             cluster_of_item: dict[int, int] = {}
@@ -620,6 +626,10 @@ class SourceIndex:
                 if pk is None or pk not in clusters:
                     stats["skipped_not_indexed"] += 1
                     continue
+                if (pk, hexd, source) in present:
+                    stats["already_present"] += 1
+                    continue
+                present.add((pk, hexd, source))
                 cluster_of_item[pk] = clusters[pk]
                 bands = _pdq_bands(value)
                 for other_img, other_pk, other_hex, other_cid in self._pdq_candidates(conn, bands):

@@ -138,6 +138,7 @@ class Store:
         quarantined: list[Quarantined],
         checkpoint: dict[str, Any],
         also: Callable[[Connection], None] | None = None,
+        owner: str | None = None,
     ) -> None:
         """Save one shard of a scan and its checkpoint in one transaction: after a crash, either
         all of the shard is stored and the checkpoint says so, or none of it is. `also` writes
@@ -150,10 +151,18 @@ class Store:
                 conn.execute(insert(quarantine_t), self._quarantine_params(run_id, quarantined))
             if also is not None:
                 also(conn)
-            conn.execute(
-                update(scan_runs).where(scan_runs.c.id == run_id)
+            fence = [scan_runs.c.owner == owner] if owner else []
+            moved = conn.execute(
+                update(scan_runs).where(scan_runs.c.id == run_id, *fence)
                 .values(checkpoint=checkpoint, heartbeat_at=datetime.now(UTC))
-            )
+            ).rowcount
+            if moved != 1:  # rolls the whole shard back: another process took this run over
+                from ..errors import TrustwatchError
+
+                raise TrustwatchError(
+                    f"Scan run {run_id} was taken over by another process (it looked stopped); this one stops "
+                    "so the two do not both write it."
+                )
         if rows:
             self._writer.committed()
 
@@ -201,6 +210,14 @@ class Store:
                 .where(scan_runs.c.identity == identity, scan_runs.c.status.in_(("running", "interrupted")))
             ).all()
         gone = [r.id for r in rows if owner_gone(r.owner, r.heartbeat_at.replace(tzinfo=r.heartbeat_at.tzinfo or UTC).timestamp() if r.heartbeat_at else None)]
+        live = [r for r in rows if r.id not in gone]
+        if live:
+            from ..errors import TrustwatchError
+
+            raise TrustwatchError(
+                f"The same scan is running as scan run {live[0].id} (process {live[0].owner}); --fresh would write "
+                "the same results file. Wait for it, or stop it first."
+            )
         if gone:
             with self._write("mark unfinished runs abandoned") as conn:
                 conn.execute(update(scan_runs).where(scan_runs.c.id.in_(gone)).values(status="abandoned"))
