@@ -11,6 +11,7 @@ beyond contact, payment, call-to-action and filler words (`ib zalo 0912 345 678`
 info`) is not scored at all, so it gives no hit and costs no classifier call (content_gate.py says
 which words are set aside and why). `min_content_words: 0` turns the gate off. The gate is judged
 per text the classifier reads (the post's text, title, hashtags), as the score is.
+
 Scoring is a hashed n-gram vector and one numpy dot product, but it still costs more than the
 lexicon and pattern passes, so its `cost` puts it last in the cascade: it runs only for packs whose
 cheaper signals leave the flag open (see BENCHMARKS.md (Learned detection) for the share of posts it reaches).
