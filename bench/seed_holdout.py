@@ -1,5 +1,5 @@
-"""Held-out figures for the seed-category classifiers: the shipped packs with and without their
-classifier signals on posts never trained on.
+"""Held-out figures for the seed-category classifiers: the default packs with and without their
+classifier signals (and content gate) on posts never trained on.
 
     .venv/bin/python bench/seed_holdout.py [learn_data/seed_holdout.jsonl tests/data/holdout_posts.jsonl]
 
@@ -35,7 +35,7 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 def main() -> None:
     files = [Path(a) for a in sys.argv[1:]] or DEFAULT_FILES
     lex = Detector(load_packs([write_lexicon_only_packs()]))
-    full = Detector(load_packs(["learned"]))  # the packs with classifier signals (--policy learned)
+    full = Detector(load_packs())  # the default packs, with their classifier signals
     report = {}
     for f in files:
         rows = [p for p in (parse_unit(u) for u in read_units(str(f))) if not isinstance(p, Quarantined)]

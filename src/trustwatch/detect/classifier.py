@@ -5,6 +5,13 @@
 
 The hit's weight is the model's calibrated probability of `label` times `weight`; below
 `min_probability` there is no hit. Evidence spans are the words that pushed the score up most.
+
+The content gate: a text with fewer than `min_content_words` (default 3) topic-bearing words
+beyond contact, payment, call-to-action and filler words (`ib zalo 0912 345 678`, `DM me for more
+info`) is not scored at all, so it gives no hit and costs no classifier call (content_gate.py says
+which words are set aside and why). `min_content_words: 0` turns the gate off. The gate is judged
+per text the classifier reads (the post's text, title, hashtags), as the score is.
+
 Scoring is a hashed n-gram vector and one numpy dot product, but it still costs more than the
 lexicon and pattern passes, so its `cost` puts it last in the cascade: it runs only for packs whose
 cheaper signals leave the flag open (see BENCHMARKS.md (Learned detection) for the share of posts it reaches).
@@ -22,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..learn.features import hashed, term_freqs
 from ..learn.model import Classifier, ModelError, load
 from .base import Document, Hit, Matcher, SignalRef, SignalType
+from .content_gate import content_words
 
 
 def shipped_models() -> list[str]:
@@ -67,6 +75,8 @@ class ClassifierConfig(BaseModel):
     weight: float = Field(0.7, ge=0.0, le=1.0)
     # Below this there is no hit (and no evidence to compute): by default half, the usual threshold.
     min_probability: float = Field(0.5, ge=0.0, le=1.0)
+    # The content gate: a text with fewer topic-bearing words than this is not scored (0: off).
+    min_content_words: int = Field(3, ge=0, le=50)
 
     @model_validator(mode="after")
     def _check(self) -> ClassifierConfig:
@@ -87,23 +97,47 @@ class ClassifierConfig(BaseModel):
 class _ClassifierMatcher(Matcher):
     def __init__(self, refs: list[SignalRef]) -> None:
         self.models: dict[str, Classifier] = {}
-        self.entries: list[tuple[int, str, int, float, float, str]] = []
+        self.entries: list[tuple[int, str, int, float, float, str, int]] = []
         for ref in refs:
             cfg: ClassifierConfig = ref.config
             clf = get_model(cfg.model)
             key = str(clf.path)
             self.models[key] = clf
             name = clf.manifest.get("name") or Path(key).name
-            self.entries.append((ref.index, key, cfg.label_index(clf), cfg.weight, cfg.min_probability, name))
+            self.entries.append(
+                (ref.index, key, cfg.label_index(clf), cfg.weight, cfg.min_probability, name, cfg.min_content_words)
+            )
+        self.gate = max((e[6] for e in self.entries), default=0)  # count words up to the largest gate
+        # `possible` and `match` see the same document one after the other: count its words once.
+        self._counted: tuple[Document | None, list[int]] = (None, [])
+
+    def _content(self, doc: Document) -> list[int]:
+        """Per source: its topic-bearing words, counted up to the largest gate."""
+        last, counts = self._counted
+        if last is not doc:
+            counts = [content_words(norm, self.gate) for _, norm in doc.sources]
+            self._counted = (doc, counts)
+        return counts
+
+    def possible(self, doc: Document) -> frozenset[int] | None:
+        """The signals whose content gate some text of the post passes (None: all of them)."""
+        if not self.gate:
+            return None
+        most = max(self._content(doc), default=0)
+        passing = [e[0] for e in self.entries if e[6] <= most]
+        return None if len(passing) == len(self.entries) else frozenset(passing)
 
     def match(self, doc: Document, only: frozenset[int] | None = None) -> list[Hit]:
         hits: list[Hit] = []
-        for source, norm in doc.sources:
+        counts = self._content(doc) if self.gate else None
+        for i, (source, norm) in enumerate(doc.sources):
             probas: dict[str, object] = {}
             freqs: dict[object, tuple] = {}  # models with the same feature settings share the hashing
-            for ref, key, label, weight, floor, name in self.entries:
+            for ref, key, label, weight, floor, name, gate in self.entries:
                 if only is not None and ref not in only:
                     continue
+                if counts is not None and counts[i] < gate:
+                    continue  # too bare to judge: no score, no hit
                 clf = self.models[key]
                 p = probas.get(key)
                 if p is None:
