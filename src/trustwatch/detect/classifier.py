@@ -147,7 +147,7 @@ class _ClassifierMatcher(Matcher):
                         tf = freqs[clf.settings] = (*term_freqs(idx), words)
                     if not len(tf[0]):
                         break  # an empty text is evidence of nothing
-                    p = probas[key] = clf.proba_tf(tf[0], tf[1])
+                    p = probas[key] = clf.proba_tf(tf[0], tf[1], clf.embed([norm.original])[0] if clf.embeds else None)
                 w = float(p[label]) * weight  # type: ignore[index]
                 if w < floor or w <= 0.0:
                     continue

@@ -15,8 +15,9 @@ import numpy as np
 from ..errors import TrustwatchError
 from ..normalize import Normalized, normalize
 from .features import (
-    FEATURIZER_VERSION,
+    READABLE_VERSIONS,
     FeatureSettings,
+    buckets,
     hashed,
     term_freqs,
     weigh,
@@ -59,6 +60,7 @@ class Classifier:
     manifest: dict[str, Any]
     path: Path | None = None
     span_tokens: dict[str, float] | None = None  # folded word -> P(inside an offensive span)
+    emb_weights: np.ndarray | None = None  # (384, n_labels): the optional sentence-embedding view
 
     def __post_init__(self) -> None:
         self._margin = None
@@ -71,25 +73,52 @@ class Classifier:
     def term_freqs(self, norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
         return term_freqs(hashed(norm, self.settings)[0])
 
-    def proba_tf(self, u: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """Probabilities from `term_freqs` output (shared by models with the same settings)."""
-        v = weigh(u, tf, self.idf)
+    @property
+    def embeds(self) -> bool:
+        """Whether scoring also needs the text's sentence embedding (slow: tens of ms per text)."""
+        return self.emb_weights is not None
+
+    def proba_tf(self, u: np.ndarray, tf: np.ndarray, vec: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities from `term_freqs` output (shared by models with the same settings), and for
+        a model with an embedding view, the text's embedding `vec` (see `embed`)."""
+        v = weigh(u, tf, self.idf, self.settings)
+        rows = buckets(u, self.settings)
+        if self.emb_weights is not None:
+            if vec is None:
+                raise ValueError("this model has an embedding view: pass the text's embedding")
+            z = v @ self.weights[rows] + vec @ self.emb_weights + self.intercept
+            z = z / self.temperature + self.bias
+            z = z - z.max()
+            e = np.exp(z)
+            return e / e.sum()
         if self._margin is not None:  # two labels: one gathered column instead of a (n, 2) block
-            z1 = (float(np.dot(v, self._margin[u])) + self._b1) / self.temperature + self._cal1
+            z1 = (float(np.dot(v, self._margin[rows])) + self._b1) / self.temperature + self._cal1
             p1 = 1.0 / (1.0 + np.exp(-z1)) if z1 > -500 else 0.0
             return np.array([1.0 - p1, p1])
-        z = (v @ self.weights[u] + self.intercept) / self.temperature + self.bias
+        z = (v @ self.weights[rows] + self.intercept) / self.temperature + self.bias
         z = z - z.max()
         e = np.exp(z)
         return e / e.sum()
 
-    def proba_norm(self, norm: Normalized) -> np.ndarray:
-        return self.proba_tf(*self.term_freqs(norm))
+    def embed(self, texts: list[str]) -> np.ndarray | None:
+        """The texts' sentence embeddings for a model with an embedding view (None otherwise),
+        through the process's shared, cached embedder."""
+        if self.emb_weights is None:
+            return None
+        from ..detect.embed import shared_embedder
+
+        return shared_embedder().embed(list(texts))
+
+    def proba_norm(self, norm: Normalized, vec: np.ndarray | None = None) -> np.ndarray:
+        if vec is None and self.emb_weights is not None:
+            vec = self.embed([norm.original])[0]  # type: ignore[index]
+        return self.proba_tf(*self.term_freqs(norm), vec)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
+        vecs = self.embed(texts)
         for i, t in enumerate(texts):
-            out[i] = self.proba_norm(normalize(t))
+            out[i] = self.proba_norm(normalize(t), None if vecs is None else vecs[i])
         return out
 
     def predict(self, texts: list[str]) -> list[str]:
@@ -117,12 +146,12 @@ class Classifier:
                     found.append((a, b, p))
             if found:
                 return found[:12]
-        v = weigh(u, tf, self.idf)
+        v = weigh(u, tf, self.idf, self.settings)
         starts, ends = words
-        buckets = word_buckets(norm, self.settings, starts, ends)
-        pos = np.searchsorted(u, buckets)
+        tagged = word_buckets(norm, self.settings, starts, ends)
+        pos = np.searchsorted(u, tagged)
         val = v[np.minimum(pos, len(v) - 1)]
-        w = self.weights[buckets]
+        w = self.weights[buckets(tagged, self.settings)]
         margin = w[:, label] - (np.delete(w, label, axis=1).max(axis=1) if w.shape[1] > 1 else 0.0)
         contrib = val * margin
         order = np.argsort(-contrib)[:top]
@@ -133,8 +162,10 @@ class Classifier:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         # float16 weights keep shipped models small; the loss is far below calibration error.
+        extra = {} if self.emb_weights is None else {"emb_weights": self.emb_weights.astype(np.float32)}
         np.savez_compressed(
             out / WEIGHTS,
+            **extra,
             idf=self.idf.astype(np.float16),
             weights=self.weights.astype(np.float16),
             intercept=self.intercept.astype(np.float64),
@@ -145,7 +176,7 @@ class Classifier:
         manifest.update(
             format=FORMAT,
             format_version=FORMAT_VERSION,
-            featurizer_version=FEATURIZER_VERSION,
+            featurizer_version=self.settings.version,
             labels=self.labels,
             settings=self.settings.to_json(),
             temperature=self.temperature,
@@ -178,17 +209,19 @@ def load(path: str | Path) -> Classifier:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _fail(mpath, f"not a trustwatch model manifest (no \"format\": \"{FORMAT}\")")
     fv = manifest.get("format_version")
-    if fv != FORMAT_VERSION or manifest.get("featurizer_version") != FEATURIZER_VERSION:
+    if fv != FORMAT_VERSION or manifest.get("featurizer_version") not in READABLE_VERSIONS:
         raise _fail(
             mpath,
             f"model format version {fv!r} (featurizer {manifest.get('featurizer_version')!r}, written by trustwatch "
             f"{manifest.get('trustwatch_version', '?')}); this trustwatch {_version()} reads format version "
-            f"{FORMAT_VERSION} (featurizer {FEATURIZER_VERSION}) only",
+            f"{FORMAT_VERSION} (featurizer {' or '.join(map(str, READABLE_VERSIONS))}) only",
         )
     try:
         labels = [str(x) for x in manifest["labels"]]
         settings = FeatureSettings(**{k: int(v) for k, v in manifest["settings"].items()})
         temperature = float(manifest["temperature"])
+        if settings.version > manifest["featurizer_version"]:
+            raise ValueError(f"settings {settings.to_json()} need featurizer version {settings.version}")
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(mpath, f"incomplete model manifest ({exc!r})") from None
     d = settings.n_features
@@ -210,6 +243,14 @@ def load(path: str | Path) -> Classifier:
     except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(wpath, f"corrupt or incomplete model weights ({type(exc).__name__}: {exc})") from None
     shapes = {"idf": (d,), "weights": (d, k), "intercept": (k,), "bias": (k,), "offsets": (k,)}
+    if "embedding" in manifest:  # the optional sentence-embedding view
+        try:
+            dim = int(manifest["embedding"]["dim"])
+            with np.load(wpath, allow_pickle=False) as z:
+                arrays["emb_weights"] = z["emb_weights"]
+        except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise _fail(wpath, f"the manifest names an embedding view but its weights are missing or corrupt ({exc})") from None
+        shapes["emb_weights"] = (dim, k)
     for name, shape in shapes.items():
         a = arrays[name]
         if a.dtype.kind != "f" or a.shape != shape:
@@ -236,4 +277,5 @@ def load(path: str | Path) -> Classifier:
         offsets=arrays["offsets"].astype(np.float64),
         manifest=manifest,
         path=folder,
+        emb_weights=arrays["emb_weights"].astype(np.float32) if "emb_weights" in arrays else None,
     )
