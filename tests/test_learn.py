@@ -531,6 +531,13 @@ def test_embedding_view_carries_meaning_across_languages(tmp_path) -> None:
     loaded = load(folder)
     assert loaded.embeds
     assert np.allclose(loaded.predict_proba(test), clf.predict_proba(test), atol=2e-2)
+    # inside a policy pack, the classifier signal embeds the post and scores it the same way
+    pack = tmp_path / "cooking.yaml"
+    pack.write_text(_pack(tmp_path / "tmp.yaml", str(folder)).read_text().replace("topic_money", "cooking")
+                    .replace("label: money", "label: food"), encoding="utf-8")
+    d = Detector([load_pack(pack)])
+    assert d.detect_text("Món thịt nướng ở quán này rất ngon")["categories"]["cooking"]
+    assert not d.detect_text("Thủ môn cản phá quả phạt đền")["categories"]["cooking"]
     # the weights file without its embedding array: one sentence naming the file
     with np.load(folder / "weights.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files if k != "emb_weights"}
