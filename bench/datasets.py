@@ -121,6 +121,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--only", default=",".join(SETUPS))
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--out", default=str(HERE / "out" / "datasets.json"), help="JSON report (updated, not replaced)")
     ap.add_argument("--ensemble", action="store_true", help="also train each setup with ensemble=True, same run")
     ap.add_argument("--embed", choices=("auto", "off", "on"), default="auto",
                     help="the sentence-embedding view: auto (as `trustwatch train`: kept if cross-validation says it helps), off, on")
@@ -129,7 +130,7 @@ def main() -> None:
     data = Path(args.data)
     if not data.is_dir():
         sys.exit(f"{data}: no datasets folder; pass --data")
-    out = HERE / "out" / "datasets.json"
+    out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     report["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     feats = [f for f in args.features.split(",") if f] or [""]
