@@ -35,7 +35,7 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 def main() -> None:
     files = [Path(a) for a in sys.argv[1:]] or DEFAULT_FILES
     lex = Detector(load_packs([write_lexicon_only_packs()]))
-    full = Detector(load_packs())  # the default packs, with their classifier signals
+    full = Detector(load_packs(["learned"]))  # the packs with their classifier signals (`--policy learned`)
     report = {}
     for f in files:
         rows = [p for p in (parse_unit(u) for u in read_units(str(f))) if not isinstance(p, Quarantined)]

@@ -64,7 +64,7 @@ PARAPHRASES = [
     ("Chỉ cần gửi ngày tháng năm sinh, cô sẽ nói cho bạn biết năm nay làm ăn có khá lên không, tháng "
     "nào cần tránh đi xa. Lễ 300k, ck trước qua stk 0123456789."),
 ]
-SHIPPED = Path(__file__).resolve().parents[1] / "src" / "trustwatch" / "packs"
+SHIPPED = Path(__file__).resolve().parents[1] / "src" / "trustwatch" / "packs" / "learned"  # the classifier edition
 
 
 def _scan(tmp_path: Path, texts: list[str], *policy: str) -> tuple[list[dict], dict]:
@@ -93,7 +93,7 @@ def _ungated_packs(folder: Path) -> Path:
 
 
 def test_bare_contact_lines_are_not_flagged_and_never_reach_the_classifier(tmp_path: Path) -> None:
-    results, summary = _scan(tmp_path, BARE)
+    results, summary = _scan(tmp_path, BARE, "learned")
     assert len(results) == len(BARE) and all(r["status"] == "ok" for r in results)
     flagged = [(BARE[int(r["post_id"][2:])], r["categories"]) for r in results if r["flagged"]]
     assert not flagged
@@ -111,7 +111,7 @@ def test_without_the_gate_the_same_lines_are_flagged(tmp_path: Path) -> None:
     assert summary["stages"]["classifier"]["posts"] >= 10
 
 
-def test_a_paraphrased_paid_reading_is_still_flagged_by_default(tmp_path: Path) -> None:
+def test_a_paraphrased_paid_reading_is_flagged_by_the_learned_packs(tmp_path: Path) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -120,7 +120,10 @@ def test_a_paraphrased_paid_reading_is_still_flagged_by_default(tmp_path: Path) 
     lex = Detector(load_packs([write_lexicon_only_packs(tmp_path / "lexonly")]))
     for text in PARAPHRASES:  # no lexicon term: the packs without their classifier miss it
         assert not lex.detect_text(text)["flagged"], text
-    results, summary = _scan(tmp_path, PARAPHRASES)
+    (tmp_path / "default").mkdir()
+    default, _ = _scan(tmp_path / "default", PARAPHRASES)
+    assert not any(r["flagged"] for r in default)  # the default packs are the lexicon packs: fast, and blind here
+    results, summary = _scan(tmp_path, PARAPHRASES, "learned")
     for r in results:
         assert r["categories"]["superstition_service"], r
         learned = [f for f in r["findings"] if f["signal"] == "classifier"]
@@ -129,7 +132,8 @@ def test_a_paraphrased_paid_reading_is_still_flagged_by_default(tmp_path: Path) 
     assert summary["stages"]["classifier"]["posts"] == len(PARAPHRASES)
 
 
-def test_learned_policy_name_still_works(tmp_path: Path) -> None:
+def test_default_packs_have_no_classifier_and_learned_adds_the_four(tmp_path: Path) -> None:
+    assert not any(getattr(s, "type", "") == "classifier" for p in load_packs() for s in p.signals)
     results, _ = _scan(tmp_path, [*BARE[:3], PARAPHRASES[1]], "learned")
     assert [r["flagged"] for r in results] == [False, False, False, True]
 

@@ -328,12 +328,13 @@ def _optional_names() -> list[str]:
 
 
 def _shipped(name: str) -> Path:
-    """`default`: the default packs' folder; `learned`: the same folder (the name of the edition with
-    the seed classifiers, which the default packs now include; kept so existing commands still
-    work); an opt-in pack's name: its file."""
+    """`default`: the default packs' folder; `learned`: the same packs with their seed classifiers
+    (behind the content gate); an opt-in pack's name: its file."""
     folder = resources.files("trustwatch") / "packs"
-    if name in ("default", "learned"):
+    if name == "default":
         return Path(str(folder))
+    if name == "learned":
+        return Path(str(folder / "learned"))
     return Path(str(folder / "optional" / f"{name}.yaml"))
 
 
