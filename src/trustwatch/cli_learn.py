@@ -28,9 +28,10 @@ def train_cmd(
     with_seed: Annotated[bool, typer.Option("--with-seed/--without-seed", help="Keep the seed training data beside the decisions.")] = True,
     embed: Annotated[bool | None, typer.Option("--embed/--no-embed", help="Sentence-embedding view (multilingual-e5-small): by default tried by cross-validation and kept if it helps; --no-embed for a fast model (scans), --embed to force it.")] = None,
 ) -> None:
-    """Train a text classifier: char + word n-grams, a class-weighted linear model tuned by
-    cross-validation, probabilities calibrated on the held-out folds. The defaults are the best
-    settings measured; no flags are needed. With --from-decisions PACK it learns from reviewed
+    """Train a text classifier: char + word n-grams and shape tokens, a class-weighted linear model
+    tuned by cross-validation, a sentence-embedding view kept when cross-validation says it helps
+    (--no-embed for a fast model for scans), probabilities calibrated on the held-out folds. The
+    defaults are the best settings measured; no flags are needed. With --from-decisions PACK it learns from reviewed
     cases instead and shows the shipped and the new model on decisions neither was trained on.
 
     Example: trustwatch train labeled.csv --text-col text --label-col label --out models/mine

@@ -1,5 +1,6 @@
-"""Training: hashed tf-idf n-grams, a class-weighted linear model chosen by cross-validation,
-probabilities calibrated on the held-out folds. scikit-learn is used here only; a trained model
+"""Training: hashed tf-idf n-grams (featurizer version 2 by default: views normalized apart, shape
+tokens), a class-weighted linear model chosen by cross-validation, optionally a sentence-embedding
+view added with a weight chosen the same way, probabilities calibrated on the held-out folds. scikit-learn is used here only; a trained model
 is plain arrays (see model.py) and scoring needs numpy alone."""
 
 from __future__ import annotations
