@@ -32,8 +32,7 @@ import numpy as np
 
 from ..normalize import Normalized, normalize
 
-FEATURIZER_VERSION = 2  # written by models that use the version-2 settings; version 1 is still read
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2)  # a model's manifest records `FeatureSettings.version`
 
 _M = 1 << 64
 _Q = 0x100000001B3  # odd, so invertible modulo 2**64
@@ -285,7 +284,7 @@ def vector(idx: np.ndarray, idf: np.ndarray, s: FeatureSettings | None = None) -
 
 def matrix(texts: list[str], s: FeatureSettings):
     """A scipy CSR matrix (documents x buckets) of raw counts. Version-2 settings give
-    view-tagged columns (views x n_features of them); `merged` folds them for the idf."""
+    view-tagged columns (N_VIEWS x n_features of them), which `fit_idf` and `tfidf` fold back."""
     from scipy import sparse
 
     indptr = [0]
@@ -333,10 +332,11 @@ def tfidf(counts, idf: np.ndarray, s: FeatureSettings | None = None):
 def fit_idf(counts, s: FeatureSettings | None = None) -> np.ndarray:
     """Smoothed idf per bucket; for version-2 counts, document frequency over the merged buckets."""
     n = counts.shape[0]
-    d = s.n_features if s is not None else counts.shape[1]
-    cols = counts.indices % d if s is not None and s.views else counts.indices
-    if s is not None and s.views:  # a document counts once per bucket, whatever the view
-        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
-        cols = np.unique(rows.astype(np.int64) * d + cols) % d
+    if s is None or not s.views:
+        d, cols = counts.shape[1], counts.indices
+    else:  # a document counts once per bucket, whatever the view
+        d = s.n_features
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(counts.indptr))
+        cols = np.unique(rows * d + counts.indices % d) % d
     df = np.bincount(cols, minlength=d)
     return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)

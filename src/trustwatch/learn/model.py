@@ -233,24 +233,23 @@ def load(path: str | Path) -> Classifier:
     k = len(labels)
     if not zipfile.is_zipfile(wpath):
         raise _fail(wpath, "corrupt model weights (not an .npz archive)")
+    shapes = {"idf": (d,), "weights": (d, k), "intercept": (k,), "bias": (k,), "offsets": (k,)}
+    if "embedding" in manifest:  # the optional sentence-embedding view: one more array
+        try:
+            shapes["emb_weights"] = (int(manifest["embedding"]["dim"]), k)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _fail(mpath, f"incomplete embedding view in the manifest ({exc!r})") from None
     try:
         with np.load(wpath, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in ("idf", "weights", "intercept", "bias", "offsets")}
+            if "emb_weights" in shapes and "emb_weights" not in z.files:
+                raise _fail(wpath, "the manifest names an embedding view but the weights have no 'emb_weights' array")
+            arrays = {name: z[name] for name in shapes}
     except ValueError as exc:
         if "pickle" in str(exc):
             raise _fail(wpath, "the model weights hold pickled objects, which trustwatch never loads") from None
         raise _fail(wpath, f"corrupt or incomplete model weights ({exc})") from None
     except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(wpath, f"corrupt or incomplete model weights ({type(exc).__name__}: {exc})") from None
-    shapes = {"idf": (d,), "weights": (d, k), "intercept": (k,), "bias": (k,), "offsets": (k,)}
-    if "embedding" in manifest:  # the optional sentence-embedding view
-        try:
-            dim = int(manifest["embedding"]["dim"])
-            with np.load(wpath, allow_pickle=False) as z:
-                arrays["emb_weights"] = z["emb_weights"]
-        except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise _fail(wpath, f"the manifest names an embedding view but its weights are missing or corrupt ({exc})") from None
-        shapes["emb_weights"] = (dim, k)
     for name, shape in shapes.items():
         a = arrays[name]
         if a.dtype.kind != "f" or a.shape != shape:

