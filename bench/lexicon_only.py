@@ -1,7 +1,10 @@
-"""The shipped packs without their classifier signals (the pre-issue-3 behaviour), as a baseline.
+"""The shipped packs without their classifier signals (the pre-issue-3 behaviour, and the default
+packs before 2026-11-27), as a baseline.
 
-Writes each shipped pack with its `type: classifier` lines removed and `or learned` dropped from
-`require` into a folder, and returns the folder (pass it as `--policy` / `policies=`)."""
+Writes each shipped pack with its `type: classifier` lines removed and `or learned` (or
+`or (learned and hint)`, the classifier behind its topic hint) dropped from `require` into a
+folder, and returns the folder (pass it as `--policy` / `policies=`). The hint's terms stay in the
+file but no longer count: `require` does not name their group."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def write_lexicon_only_packs(folder: str | Path | None = None) -> Path:
             continue
         text = f.read_text(encoding="utf-8")
         text = re.sub(r"^\s*- \{type: classifier[^\n]*\n", "", text, flags=re.MULTILINE)
-        text = text.replace(" or learned)", ")")
+        text = text.replace(" or (learned and hint))", ")").replace(" or learned)", ")")
         if "learned" in text.split("\nrequire:", 1)[1].split("\n", 1)[0]:
             raise SystemExit(f"{f.name}: cannot strip the classifier from this require expression")
         (out / f.name).write_text(text, encoding="utf-8")

@@ -1,10 +1,14 @@
-"""Held-out figures for the seed-category classifiers: the default packs with and without their
-classifier signals (and content gate) on posts never trained on.
+"""Held-out figures for the seed-category classifiers: the packs without any classifier, the
+default packs (three classifiers, each asked only for a text with a topic word of its category)
+and the `learned` edition (all four classifiers, no topic hint), on posts never trained on.
 
-    .venv/bin/python bench/seed_holdout.py [learn_data/seed_holdout.jsonl tests/data/holdout_posts.jsonl]
+    .venv/bin/python bench/seed_holdout.py [FILE ...]
 
-For each file and category: precision and recall without and with the classifiers, and how many
-positives the lexicon-only packs miss that the classifiers catch. Writes bench/out/seed_holdout.json.
+Default files: learn_data/seed_holdout.jsonl (paraphrases written to avoid the lexicons' terms),
+tests/data/holdout_posts.jsonl (written independently of the packs) and tests/data/blind_posts.jsonl
+(written by an engineer who had not read the packs, from the published criteria only). For each
+file and category: precision and recall of each edition, and how many positives the lexicon-only
+packs miss that each classifier edition catches. Writes bench/out/seed_holdout.json.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from trustwatch.ingest import parse_unit, read_units
 from trustwatch.models import Quarantined
 from trustwatch.policy import load_packs
 
-DEFAULT_FILES = [HERE.parent / "learn_data" / "seed_holdout.jsonl", HERE.parent / "tests" / "data" / "holdout_posts.jsonl"]
+DEFAULT_FILES = [HERE.parent / "learn_data" / "seed_holdout.jsonl", HERE.parent / "tests" / "data" / "holdout_posts.jsonl",
+                 HERE.parent / "tests" / "data" / "blind_posts.jsonl"]
+EDITIONS = ("lexicon", "default", "learned")
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -34,42 +40,46 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 def main() -> None:
     files = [Path(a) for a in sys.argv[1:]] or DEFAULT_FILES
-    lex = Detector(load_packs([write_lexicon_only_packs()]))
-    full = Detector(load_packs(["learned"]))  # the packs with their classifier signals (`--policy learned`)
+    dets = {"lexicon": Detector(load_packs([write_lexicon_only_packs()])), "default": Detector(load_packs()),
+            "learned": Detector(load_packs(["learned"]))}
     report = {}
     for f in files:
         rows = [p for p in (parse_unit(u) for u in read_units(str(f))) if not isinstance(p, Quarantined)]
-        cats = full.active
-        counts = {c: {k: [0, 0, 0] for k in ("lexicon", "with_classifier")} for c in cats}
-        rescued = {c: [0, 0] for c in cats}
+        cats = dets["default"].active
+        counts = {c: {k: [0, 0, 0] for k in EDITIONS} for c in cats}
+        rescued = {c: {"missed": 0, "default": 0, "learned": 0} for c in cats}
         for r in rows:
-            a, b = lex.detect(r), full.detect(r)  # text, title and hashtags, as a scan sees them
+            res = {k: d.detect(r) for k, d in dets.items()}  # text, title and hashtags, as a scan sees them
             labels = r.raw.get("labels", [])
             for c in cats:
                 truth = c in labels
-                for name, res in (("lexicon", a), ("with_classifier", b)):
-                    hit = res["categories"][c]
+                for name in EDITIONS:
+                    hit = res[name]["categories"][c]
                     counts[c][name][0] += hit and truth
                     counts[c][name][1] += hit and not truth
                     counts[c][name][2] += truth and not hit
-                if truth and not a["categories"][c]:
-                    rescued[c][0] += 1
-                    rescued[c][1] += b["categories"][c]
-        out = {}
+                if truth and not res["lexicon"]["categories"][c]:
+                    rescued[c]["missed"] += 1
+                    rescued[c]["default"] += res["default"]["categories"][c]
+                    rescued[c]["learned"] += res["learned"]["categories"][c]
+        out: dict = {}
         print(f"\n{f} ({len(rows)} posts)\n")
-        print("| category | lexicon P | lexicon R | + classifier P | + classifier R | lexicon misses caught |")
-        print("|---|---:|---:|---:|---:|---:|")
-        macro = {"lexicon": 0.0, "with_classifier": 0.0}
+        print("| category | " + " | ".join(f"{e} P | {e} R" for e in EDITIONS) + " | lexicon misses caught (default / learned) |")
+        print("|---|" + "---:|" * (2 * len(EDITIONS) + 1))
+        macro = dict.fromkeys(EDITIONS, 0.0)
         for c in cats:
-            (p1, r1, f1), (p2, r2, f2) = prf(*counts[c]["lexicon"]), prf(*counts[c]["with_classifier"])
-            macro["lexicon"] += f1 / len(cats)
-            macro["with_classifier"] += f2 / len(cats)
-            out[c] = {"lexicon": {"precision": round(p1, 3), "recall": round(r1, 3), "f1": round(f1, 3)},
-                      "with_classifier": {"precision": round(p2, 3), "recall": round(r2, 3), "f1": round(f2, 3)},
-                      "lexicon_misses": rescued[c][0], "caught_by_classifier": rescued[c][1]}
-            print(f"| `{c}` | {p1:.3f} | {r1:.3f} | {p2:.3f} | {r2:.3f} | {rescued[c][1]} of {rescued[c][0]} |")
-        total = [sum(rescued[c][0] for c in cats), sum(rescued[c][1] for c in cats)]
-        print(f"| macro-F1 | {macro['lexicon']:.3f} | | {macro['with_classifier']:.3f} | | {total[1]} of {total[0]} |")
+            out[c] = {}
+            cells = []
+            for e in EDITIONS:
+                p, r, f1 = prf(*counts[c][e])
+                macro[e] += f1 / len(cats)
+                out[c][e] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3)}
+                cells.append(f"{p:.3f} | {r:.3f}")
+            out[c]["lexicon_misses"] = rescued[c]
+            print(f"| `{c}` | " + " | ".join(cells) + f" | {rescued[c]['default']} / {rescued[c]['learned']} of {rescued[c]['missed']} |")
+        total = {k: sum(rescued[c][k] for c in cats) for k in ("missed", "default", "learned")}
+        print("| macro-F1 | " + " | ".join(f"{macro[e]:.3f} |" for e in EDITIONS)
+              + f" {total['default']} / {total['learned']} of {total['missed']} |")
         out["macro_f1"] = {k: round(v, 4) for k, v in macro.items()}
         out["lexicon_misses_caught"] = total
         report[str(f.relative_to(HERE.parent)) if f.is_relative_to(HERE.parent) else str(f)] = out

@@ -1,6 +1,8 @@
 """The classifier's content gate, through the real `trustwatch scan` and the shipped packs.
 
-The seed classifiers are part of the default packs; a text with fewer than `min_content_words`
+Three seed classifiers are part of the default packs, asked only for a text with a topic word of
+their category (the `hint` group); the `learned` edition asks all four without the hint. A text
+with fewer than `min_content_words`
 topic-bearing words (contact, payment, call-to-action and filler words set aside) is not shown to
 them. These lines once scored above 0.5 for superstition_service or scam and carry the packs'
 commerce evidence: without the gate they are flagged.
@@ -111,7 +113,7 @@ def test_without_the_gate_the_same_lines_are_flagged(tmp_path: Path) -> None:
     assert summary["stages"]["classifier"]["posts"] >= 10
 
 
-def test_a_paraphrased_paid_reading_is_flagged_by_the_learned_packs(tmp_path: Path) -> None:
+def test_a_paraphrased_paid_reading_is_flagged_by_the_default_packs(tmp_path: Path) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -120,20 +122,53 @@ def test_a_paraphrased_paid_reading_is_flagged_by_the_learned_packs(tmp_path: Pa
     lex = Detector(load_packs([write_lexicon_only_packs(tmp_path / "lexonly")]))
     for text in PARAPHRASES:  # no lexicon term: the packs without their classifier miss it
         assert not lex.detect_text(text)["flagged"], text
+    for policy in ((), ("learned",)):  # the default packs (classifier behind its topic hint) and the learned edition
+        folder = tmp_path / (policy[0] if policy else "default")
+        folder.mkdir()
+        results, summary = _scan(folder, PARAPHRASES, *policy)
+        for r in results:
+            assert r["categories"]["superstition_service"], (policy, r)
+            learned = [f for f in r["findings"] if f["signal"] == "classifier"]
+            assert learned and all(f["category"] == "superstition_service" for f in learned)
+            assert any(f["signal"] == "pattern" for f in r["findings"])  # the price or phone still had to be there
+        assert summary["stages"]["classifier"]["posts"] == len(PARAPHRASES)
+
+
+# Ordinary sales and rentals: a price and a phone number (the commerce evidence every seed pack
+# asks for) but not one topic word of any category. And paid readings worded without a topic word.
+ORDINARY_SALES = [
+    "Quán phở mới mở ở quận 3, giá 45k một tô, ai ghé thì gọi 0912 345 678 đặt bàn nha",
+    "Cho thuê phòng trọ gần chợ, 2tr5/tháng, liên hệ zalo 0909 123 456",
+    "Selling my old bike, $120, text 555-123-4567 if interested",
+]
+NO_TOPIC_WORD = [
+    "Nhà làm ăn mãi không lên, có thể do đất có vong. Thầy về tận nơi xử lý, trọn gói 5 triệu, gọi 0909 456 789.",
+    "Con bệnh mãi không khỏi, đi viện không ra bệnh? Thầy chữa bằng phép, đã giúp trăm người. Zalo 0868 345 678.",
+]
+
+
+def test_the_topic_hint_keeps_ordinary_posts_from_the_classifier(tmp_path: Path) -> None:
     (tmp_path / "default").mkdir()
-    default, _ = _scan(tmp_path / "default", PARAPHRASES)
-    assert not any(r["flagged"] for r in default)  # the default packs are the lexicon packs: fast, and blind here
-    results, summary = _scan(tmp_path, PARAPHRASES, "learned")
-    for r in results:
-        assert r["categories"]["superstition_service"], r
-        learned = [f for f in r["findings"] if f["signal"] == "classifier"]
-        assert learned and all(f["category"] == "superstition_service" for f in learned)
-        assert any(f["signal"] == "pattern" for f in r["findings"])  # the price or phone still had to be there
-    assert summary["stages"]["classifier"]["posts"] == len(PARAPHRASES)
+    results, summary = _scan(tmp_path / "default", ORDINARY_SALES + NO_TOPIC_WORD)
+    assert not any(r["flagged"] for r in results)
+    assert summary.get("stages", {}).get("classifier", {"posts": 0})["posts"] == 0  # no topic word, no classifier
+    # The learned edition asks its classifiers without the hint: it pays for every one of these
+    # posts and catches the paid readings that name no topic word; the ordinary sales stay clear.
+    results, summary = _scan(tmp_path, ORDINARY_SALES + NO_TOPIC_WORD, "learned")
+    assert [r["flagged"] for r in results] == [False] * len(ORDINARY_SALES) + [True] * len(NO_TOPIC_WORD)
+    assert summary["stages"]["classifier"]["posts"] == len(ORDINARY_SALES) + len(NO_TOPIC_WORD)
 
 
-def test_default_packs_have_no_classifier_and_learned_adds_the_four(tmp_path: Path) -> None:
-    assert not any(getattr(s, "type", "") == "classifier" for p in load_packs() for s in p.signals)
+def test_default_packs_ask_three_classifiers_behind_a_hint_and_learned_adds_the_fourth(tmp_path: Path) -> None:
+    def classifiers(packs: list) -> dict[str, str]:
+        return {p.id: p.pack.require for p in packs for s in p.signals if getattr(s, "type", "") == "classifier"}
+
+    default = classifiers(load_packs())
+    assert set(default) == {"scam", "gambling", "superstition_service"}
+    assert all("(learned and hint)" in req for req in default.values())
+    learned = classifiers(load_packs(["learned"]))
+    assert set(learned) == {*default, "undisclosed_ad"}
+    assert not any("hint" in req for req in learned.values())
     results, _ = _scan(tmp_path, [*BARE[:3], PARAPHRASES[1]], "learned")
     assert [r["flagged"] for r in results] == [False, False, False, True]
 
