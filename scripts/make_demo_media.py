@@ -51,8 +51,7 @@ def main() -> None:
          "media": [{"type": "image", "path": "media/not_uploaded.jpg"}]},
     ]
     with open(EXAMPLES / "media_posts.jsonl", "w", encoding="utf-8") as f:
-        for p in posts:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in posts)
     total = sum(p.stat().st_size for p in media.iterdir())
     print(f"wrote {len(posts)} posts and {total / 1024:.0f} KB of media to {EXAMPLES}", file=sys.stderr)
 
