@@ -4,7 +4,7 @@ packs before 2026-11-27), as a baseline.
 Writes each shipped pack with its `type: classifier` lines removed and `or learned` (or
 `or (learned and hint)`, the classifier behind its topic hint) dropped from `require` into a
 folder, and returns the folder (pass it as `--policy` / `policies=`). The hint's terms stay in the
-file but no longer count: `require` does not name their group."""
+file but no longer count: `require` does not name their group (and the `gates` line goes)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def write_lexicon_only_packs(folder: str | Path | None = None) -> Path:
         text = f.read_text(encoding="utf-8")
         text = re.sub(r"^\s*- \{type: classifier[^\n]*\n", "", text, flags=re.MULTILINE)
         text = text.replace(" or (learned and hint))", ")").replace(" or learned)", ")")
+        text = re.sub(r"^gates: [^\n]*\n", "", text, flags=re.MULTILINE)  # the hint no longer gates anything
         if "learned" in text.split("\nrequire:", 1)[1].split("\n", 1)[0]:
             raise SystemExit(f"{f.name}: cannot strip the classifier from this require expression")
         (out / f.name).write_text(text, encoding="utf-8")

@@ -198,3 +198,22 @@ def test_min_content_words_is_validated(tmp_path: Path) -> None:
     bad.write_text(text.replace("min_content_words: 3}", "min_content_words: -1}"), encoding="utf-8")
     with pytest.raises(PolicyError, match=re.escape("min_content_words")):
         load_pack(bad)
+
+
+def test_the_hint_is_a_gate_never_evidence(tmp_path: Path) -> None:
+    d = Detector(load_packs())
+    res = d.detect_text(PARAPHRASES[1])  # "năm sinh" is a superstition_service topic word
+    assert res["categories"]["superstition_service"]
+    assert any(f["signal"] == "classifier" for f in res["findings"])
+    assert not any("group “hint”" in f["explanation"] for f in res["findings"])
+    # Without the gates line, the topic word is listed as evidence like any other term.
+    text = (Path(__file__).resolve().parents[1] / "src" / "trustwatch" / "packs" / "superstition_service.yaml").read_text(encoding="utf-8")
+    assert "\ngates: [hint]" in text
+    (tmp_path / "superstition_service.yaml").write_text(text.replace("\ngates: [hint]", "\ngates: []"), encoding="utf-8")
+    res = Detector(load_packs([tmp_path / "superstition_service.yaml"])).detect_text(PARAPHRASES[1])
+    assert any("group “hint”" in f["explanation"] and f["excerpt"] == "năm sinh" for f in res["findings"])
+    # A gate must be a group that `require` names.
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "superstition_service.yaml").write_text(text.replace("\ngates: [hint]", "\ngates: [topic, nope]"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=re.escape("gates: group(s) ['nope'] are not in `require`")):
+        load_pack(tmp_path / "bad" / "superstition_service.yaml")

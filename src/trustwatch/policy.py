@@ -78,6 +78,9 @@ class PolicyPack(BaseModel):
     require: str
     threshold: float = Field(0.5, gt=0.0, le=1.0)
     mode: Literal["active", "shadow"] = "active"
+    # Groups that only decide whether a costlier signal is consulted (a topic hint in front of a
+    # classifier): they count in `require` like any group but are never shown as evidence.
+    gates: list[str] = []
     examples: list[str] = []
     counter_examples: list[str] = []
 
@@ -306,6 +309,9 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
         unknown = sorted(set(expr_groups(require)) - defined)
         if unknown:
             errors.append(f"{path}:require: unknown group(s) {unknown}; groups defined by the signals are {sorted(defined)}")
+        unused = sorted(set(pack.gates) - set(expr_groups(require)))
+        if unused:
+            errors.append(f"{path}:gates: group(s) {unused} are not in `require`; a gate is a group that `require` names")
     except ValueError as exc:
         errors.append(f"{path}:require: {exc}; write group names joined by and, or, not and parentheses")
     stem = Path(path).stem

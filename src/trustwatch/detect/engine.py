@@ -113,7 +113,10 @@ class Detector:
         self.active = [p.id for p in packs if p.pack.mode == "active"]
         self.shadow = [p.id for p in packs if p.pack.mode == "shadow"]
         self._by_id = {p.id: p for p in packs}
-        self._positive = {p.id: {g for g, neg in expr_groups(p.require).items() if not neg} for p in packs}
+        # The groups whose findings are evidence: those that argue for the flag, less the pack's gates.
+        self._positive = {
+            p.id: {g for g, neg in expr_groups(p.require).items() if not neg} - set(p.pack.gates) for p in packs
+        }
         # A finding's explanation depends only on its signal, detail and weight, all drawn from
         # the packs (terms, pattern names): a bounded set, each sentence made once.
         self._explained: dict[tuple[int, str, float], str] = {}
