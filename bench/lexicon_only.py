@@ -3,8 +3,8 @@ packs before 2026-11-27), as a baseline.
 
 Writes each shipped pack with its `type: classifier` lines removed and `or learned` (or
 `or (learned and hint)`, the classifier behind its topic hint) dropped from `require` into a
-folder, and returns the folder (pass it as `--policy` / `policies=`). The hint's terms stay in the
-file but no longer count: `require` does not name their group (and the `gates` line goes)."""
+folder, and returns the folder (pass it as `--policy` / `policies=`). The topic hint (its `hint`
+lexicon and the `gates` line) goes with the classifier."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def write_lexicon_only_packs(folder: str | Path | None = None) -> Path:
         text = re.sub(r"^\s*- \{type: classifier[^\n]*\n", "", text, flags=re.MULTILINE)
         text = text.replace(" or (learned and hint))", ")").replace(" or learned)", ")")
         text = re.sub(r"^gates: [^\n]*\n", "", text, flags=re.MULTILINE)  # the hint no longer gates anything
+        # and goes, so the baseline does not match its words: the packs exactly as before the classifiers
+        text = re.sub(r"^  # --- hint:.*?(?=^  # --- learned:)", "", text, flags=re.MULTILINE | re.DOTALL)
         if "learned" in text.split("\nrequire:", 1)[1].split("\n", 1)[0]:
             raise SystemExit(f"{f.name}: cannot strip the classifier from this require expression")
         (out / f.name).write_text(text, encoding="utf-8")

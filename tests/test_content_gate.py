@@ -94,8 +94,9 @@ def _ungated_packs(folder: Path) -> Path:
     return folder
 
 
-def test_bare_contact_lines_are_not_flagged_and_never_reach_the_classifier(tmp_path: Path) -> None:
-    results, summary = _scan(tmp_path, BARE, "learned")
+@pytest.mark.parametrize("policy", [(), ("learned",)])
+def test_bare_contact_lines_are_not_flagged_and_never_reach_the_classifier(tmp_path: Path, policy: tuple[str, ...]) -> None:
+    results, summary = _scan(tmp_path, BARE, *policy)
     assert len(results) == len(BARE) and all(r["status"] == "ok" for r in results)
     flagged = [(BARE[int(r["post_id"][2:])], r["categories"]) for r in results if r["flagged"]]
     assert not flagged
@@ -140,6 +141,13 @@ ORDINARY_SALES = [
     "Quán phở mới mở ở quận 3, giá 45k một tô, ai ghé thì gọi 0912 345 678 đặt bàn nha",
     "Cho thuê phòng trọ gần chợ, 2tr5/tháng, liên hệ zalo 0909 123 456",
     "Selling my old bike, $120, text 555-123-4567 if interested",
+    # words that fold to a topic word of the first hint lists: `xem ngay` = `xem ngày`,
+    # `khuyến mãi` (any shop), `là bữa` = `lá bùa`, `đánh bại` = `đánh bài`
+    "Mẫu mới về, xem ngay! Giá 199k, ib zalo 0912 345 678",
+    "Son môi chính hãng, xem ngay bảng màu ở ảnh. 280k, ship COD, gọi 0912 345 678",
+    "Cá tươi mỗi ngày, cá lóc 90k/kg, khuyến mãi hôm nay, đặt qua zalo 0912 345 678",
+    "Hôm nay là bữa tiệc sinh nhật của quán, đặt bàn 0912 345 678, giảm 20%",
+    "Việt Nam đánh bại Thái Lan 2-1, vé xem trận tới 300k, gọi 0912 345 678",
 ]
 NO_TOPIC_WORD = [
     "Nhà làm ăn mãi không lên, có thể do đất có vong. Thầy về tận nơi xử lý, trọn gói 5 triệu, gọi 0909 456 789.",
@@ -153,10 +161,14 @@ def test_the_topic_hint_keeps_ordinary_posts_from_the_classifier(tmp_path: Path)
     assert not any(r["flagged"] for r in results)
     assert summary.get("stages", {}).get("classifier", {"posts": 0})["posts"] == 0  # no topic word, no classifier
     # The learned edition asks its classifiers without the hint: it pays for every one of these
-    # posts and catches the paid readings that name no topic word; the ordinary sales stay clear.
-    results, summary = _scan(tmp_path, ORDINARY_SALES + NO_TOPIC_WORD, "learned")
-    assert [r["flagged"] for r in results] == [False] * len(ORDINARY_SALES) + [True] * len(NO_TOPIC_WORD)
-    assert summary["stages"]["classifier"]["posts"] == len(ORDINARY_SALES) + len(NO_TOPIC_WORD)
+    # posts and catches the paid readings that name no topic word. It also flags three of the shop
+    # posts (`xem ngay`, `khuyến mãi`: its classifiers misfire there), one more reason the default
+    # packs keep the hint.
+    texts = ORDINARY_SALES + NO_TOPIC_WORD
+    results, summary = _scan(tmp_path, texts, "learned")
+    flagged = {texts[int(r["post_id"][2:])] for r in results if r["flagged"]}
+    assert set(NO_TOPIC_WORD) <= flagged and not flagged & set(ORDINARY_SALES[:3])
+    assert summary["stages"]["classifier"]["posts"] == len(texts)
 
 
 def test_default_packs_ask_three_classifiers_behind_a_hint_and_learned_adds_the_fourth(tmp_path: Path) -> None:
@@ -166,6 +178,7 @@ def test_default_packs_ask_three_classifiers_behind_a_hint_and_learned_adds_the_
     default = classifiers(load_packs())
     assert set(default) == {"scam", "gambling", "superstition_service"}
     assert all("(learned and hint)" in req for req in default.values())
+    assert {p.id: p.pack.gates for p in load_packs() if p.id in default} == {key: ["hint"] for key in default}
     learned = classifiers(load_packs(["learned"]))
     assert set(learned) == {*default, "undisclosed_ad"}
     assert not any("hint" in req for req in learned.values())

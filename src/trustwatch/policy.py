@@ -334,8 +334,9 @@ def _optional_names() -> list[str]:
 
 
 def _shipped(name: str) -> Path:
-    """`default`: the default packs' folder; `learned`: the same packs with their seed classifiers
-    (behind the content gate); an opt-in pack's name: its file."""
+    """`default`: the default packs' folder (three of them ask a seed classifier behind a topic
+    hint); `learned`: the same packs with all four seed classifiers and no hint (behind the content
+    gate only); an opt-in pack's name: its file."""
     folder = resources.files("trustwatch") / "packs"
     if name == "default":
         return Path(str(folder))
