@@ -30,3 +30,13 @@ def write_lexicon_only_packs(folder: str | Path | None = None) -> Path:
             raise SystemExit(f"{f.name}: cannot strip the classifier from this require expression")
         (out / f.name).write_text(text, encoding="utf-8")
     return out
+
+
+def edition_detectors() -> dict:
+    """Detectors for the three editions the benchmarks compare: the packs without any classifier,
+    the default packs (classifiers behind their topic hint) and `--policy learned` (no hint)."""
+    from trustwatch.detect import Detector
+    from trustwatch.policy import load_packs
+
+    return {"lexicon": Detector(load_packs([write_lexicon_only_packs()])), "default": Detector(load_packs()),
+            "learned": Detector(load_packs(["learned"]))}

@@ -196,10 +196,9 @@ def classifier_stage(inp: Path, n: int = 20_000) -> dict:
     # Detection alone, one process, without the seed classifiers, with them behind their topic hint
     # (default) and without the hint (learned), alternated three times and the best of each kept: on
     # a machine shared with other work these ratios are steadier than separate scans.
-    from lexicon_only import write_lexicon_only_packs
+    from lexicon_only import edition_detectors
 
-    dets = {"lexicon": Detector(load_packs([write_lexicon_only_packs()])), "default": Detector(load_packs()),
-            "learned": Detector(load_packs(["learned"]))}
+    dets = edition_detectors()
     best = {k: 0.0 for k in dets}
     for _ in range(3):
         for name, det in dets.items():

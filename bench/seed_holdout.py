@@ -20,12 +20,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lexicon_only import write_lexicon_only_packs
+from lexicon_only import edition_detectors
 
-from trustwatch.detect import Detector
 from trustwatch.ingest import parse_unit, read_units
 from trustwatch.models import Quarantined
-from trustwatch.policy import load_packs
 
 DEFAULT_FILES = [HERE.parent / "learn_data" / "seed_holdout.jsonl", HERE.parent / "tests" / "data" / "holdout_posts.jsonl",
                  HERE.parent / "tests" / "data" / "blind_posts.jsonl"]
@@ -40,8 +38,7 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 def main() -> None:
     files = [Path(a) for a in sys.argv[1:]] or DEFAULT_FILES
-    dets = {"lexicon": Detector(load_packs([write_lexicon_only_packs()])), "default": Detector(load_packs()),
-            "learned": Detector(load_packs(["learned"]))}
+    dets = edition_detectors()
     report = {}
     for f in files:
         rows = [p for p in (parse_unit(u) for u in read_units(str(f))) if not isinstance(p, Quarantined)]
