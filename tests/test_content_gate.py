@@ -85,13 +85,15 @@ def _scan(tmp_path: Path, texts: list[str], *policy: str) -> tuple[list[dict], d
 
 
 def _ungated_packs(folder: Path) -> Path:
-    """The shipped packs with the gate turned off (`min_content_words: 0`)."""
-    folder.mkdir()
-    for f in SHIPPED.glob("*.yaml"):
-        text = f.read_text(encoding="utf-8")
-        assert "min_content_words: 3}" in text
-        (folder / f.name).write_text(text.replace("min_content_words: 3}", "min_content_words: 0}"), encoding="utf-8")
-    return folder
+    """The learned edition with the gate turned off (`min_content_words: 0`): the shipped layout
+    (default packs, and the learned ones that extend them) copied and edited."""
+    (folder / "learned").mkdir(parents=True)
+    for f in [*SHIPPED.parent.glob("*.yaml"), *SHIPPED.glob("*.yaml")]:
+        text = f.read_text(encoding="utf-8").replace("min_content_words: 3}", "min_content_words: 0}")
+        (folder / f.relative_to(SHIPPED.parent)).write_text(text, encoding="utf-8")
+    gates = [s.min_content_words for p in load_packs([folder / "learned"]) for s in p.signals if s.type == "classifier"]
+    assert gates == [0, 0, 0, 0]
+    return folder / "learned"
 
 
 @pytest.mark.parametrize("policy", [(), ("learned",)])
@@ -206,7 +208,7 @@ def test_content_words_are_counted_on_the_folded_view(text: str, words: int) -> 
 
 
 def test_min_content_words_is_validated(tmp_path: Path) -> None:
-    text = (SHIPPED / "superstition_service.yaml").read_text(encoding="utf-8")
+    text = (SHIPPED.parent / "superstition_service.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "superstition_service.yaml"
     bad.write_text(text.replace("min_content_words: 3}", "min_content_words: -1}"), encoding="utf-8")
     with pytest.raises(PolicyError, match=re.escape("min_content_words")):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from trustwatch.detect import Detector
 from trustwatch.errors import PolicyError
 from trustwatch.policy import compile_expr, eval_expr, load_pack, load_packs, parse_require
 
@@ -148,3 +149,91 @@ def test_shipped_packs_load_and_cover_the_four_categories() -> None:
     for p in packs.values():
         assert p.pack.criterion.strip() and p.pack.criterion_vi
         assert p.pack.dsa.category.startswith("STATEMENT_CATEGORY_")
+
+
+# --- `extends`: a pack built on another instead of a copy of it ---------------------------------
+
+CHILD = """
+extends: base/demo_pack.yaml
+drop_groups: [commerce]
+add_signals:
+  - {type: lexicon, group: money, terms: [chuyển khoản]}
+require: topic and money
+"""
+
+
+def test_a_pack_extends_another_and_tracks_its_changes(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    base = write(tmp_path / "base", GOOD)
+    child = write(tmp_path, CHILD)
+    lp = load_pack(child)
+    assert lp.id == "demo_pack" and lp.pack.title == "Demo"  # the fields it does not give are the base's
+    assert [(s.group, s.type) for s in lp.signals] == [("topic", "lexicon"), ("money", "lexicon")]
+    assert lp.pack.require == "topic and money"
+    d = Detector([lp])
+    assert d.detect_text("Xem bói online, chuyển khoản trước nhé")["flagged"]
+    assert not d.detect_text("Xem bói online, gọi 0912 345 678")["flagged"]  # commerce was dropped
+    # An edit to the base reaches the extending pack, and changes its fingerprint.
+    before = lp.sha256
+    base.write_text(GOOD.replace("terms: [xem bói]", "terms: [xem bói, xem tướng]"), encoding="utf-8")
+    lp2 = load_pack(child)
+    assert lp2.signals[0].terms == ["xem bói", "xem tướng"] and lp2.sha256 != before
+
+
+@pytest.mark.parametrize(
+    ("child", "expected"),
+    [
+        ("extends: nowhere.yaml\nrequire: topic", "demo_pack.yaml:extends: the base pack nowhere.yaml does not exist"),
+        ("extends: base/demo_pack.yaml\ndrop_groups: [nope]", "demo_pack.yaml:drop_groups: group(s) ['nope'] are not in the base pack"),
+        ("extends: base/demo_pack.yaml\ndrop_groups: [topic]\nsignals: [{type: lexicon, group: topic, terms: [a]}]",
+         "demo_pack.yaml:signals: a pack that gives its own `signals` replaces the base's"),
+        ("extends: base/demo_pack.yaml\ndrop_groups: [commerce]", "demo_pack.yaml:require: unknown group(s) ['commerce']"),
+        ("extends: base/demo_pack.yaml\nseverity: extreme", "demo_pack.yaml:severity: Input should be"),
+        ("extends: [1, 2]", "demo_pack.yaml:extends: write the base pack's file path"),
+    ],
+)
+def test_extends_errors_name_the_file_and_field(tmp_path: Path, child: str, expected: str) -> None:
+    (tmp_path / "base").mkdir()
+    write(tmp_path / "base", GOOD)
+    errors = errors_of(write(tmp_path, child))
+    assert any(expected in e for e in errors), errors
+
+
+def test_an_extends_cycle_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    write(tmp_path, "extends: b.yaml\n", "a.yaml")
+    write(tmp_path, "extends: a.yaml\n", "b.yaml")
+    errors = errors_of(tmp_path / "a.yaml")
+    assert "a cycle" in errors[0] and errors[0].startswith(str(tmp_path / "b.yaml") + ":extends:")
+
+
+def test_the_learned_edition_is_the_default_packs_plus_classifiers() -> None:
+    # packs/learned/ extends the default packs: same terms and patterns, no topic hint, all four
+    # classifiers asked without it.
+    default = {p.id: p for p in load_packs()}
+    learned = {p.id: p for p in load_packs(["learned"])}
+    assert set(default) == set(learned)
+    for pid, lp in learned.items():
+        dp = default[pid]
+        kept = [s for s in dp.signals if s.group != "hint"]
+        assert [s for s in lp.signals if s.type != "classifier"] == [s for s in kept if s.type != "classifier"]
+        assert [s.model for s in lp.signals if s.type == "classifier"] == [pid]
+        assert lp.pack.gates == [] and "hint" not in lp.pack.require and "learned" in lp.pack.require
+        assert lp.pack.criterion == dp.pack.criterion and lp.pack.examples == dp.pack.examples
+
+
+def test_a_gate_under_not_is_an_error(tmp_path: Path) -> None:
+    text = GOOD.replace("require: topic and commerce", "require: topic and not commerce\ngates: [commerce]")
+    errors = errors_of(write(tmp_path, text))
+    assert any("demo_pack.yaml:gates: group(s) ['commerce'] appear in `require` only under `not`" in e for e in errors), errors
+
+
+def test_policy_check_shows_gates_and_bases() -> None:
+    from helpers import run_cli
+
+    out = run_cli("policy", "check", "learned")
+    assert out.returncode == 0, out.stderr
+    assert "learned/scam.yaml (extends ../scam.yaml): scam v1" in out.stdout and "gates" not in out.stdout
+    out = run_cli("policy", "check", "default")
+    assert out.returncode == 0, out.stderr
+    scam = next(line for line in out.stdout.splitlines() if "/scam.yaml:" in line)
+    assert scam.endswith("gates: hint") and "extends" not in scam

@@ -233,7 +233,10 @@ def policy_check(paths: Annotated[list[str], typer.Argument(help="Pack files or 
     packs = load_packs(paths)
     Detector(packs)
     for p in packs:
-        typer.echo(f"ok {p.path}: {p.id} v{p.pack.version}, {len(p.pack.signals)} signals, require: {p.pack.require}")
+        based = f" (extends {p.extends})" if p.extends else ""
+        gates = f", gates: {', '.join(p.pack.gates)}" if p.pack.gates else ""
+        typer.echo(f"ok {p.path}{based}: {p.id} v{p.pack.version}, {len(p.pack.signals)} signals, "
+                   f"require: {p.pack.require}{gates}")
 
 
 @policy_app.command("list")

@@ -212,6 +212,7 @@ class LoadedPack:
     sha256: str
     require: Expr
     signals: tuple[Any, ...]  # each signal type's validated config model
+    extends: str | None = None  # the base pack this one extends, as its file names it
 
     @property
     def id(self) -> str:
@@ -265,26 +266,87 @@ def format_validation_error(path: str, err: ValidationError, prefix: tuple[Any, 
     return lines
 
 
-def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
-    """Load and validate one pack; raise PolicyError listing every problem."""
-    from .detect.registry import signal_types  # detect depends on policy, not the reverse
-
-    path = str(path)
+def _read_yaml(path: str) -> tuple[Any, str]:
+    """(the parsed YAML, its text) of a pack file; PolicyError naming the file otherwise."""
     try:
-        raw_text = text if text is not None else Path(path).read_text(encoding="utf-8")
+        raw_text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError([f"{path}:(file): the policy file does not exist; check the path"]) from None
     except UnicodeDecodeError:
         raise PolicyError([f"{path}:(file): the policy file is not UTF-8 text; save it as UTF-8"]) from None
+    return _parse_yaml(path, raw_text), raw_text
+
+
+def _parse_yaml(path: str, raw_text: str) -> Any:
     try:
-        data = yaml.load(raw_text, Loader=_YAML_LOADER)
+        return yaml.load(raw_text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise PolicyError([f"{path}:{where}: {problem}; fix the YAML syntax (indentation, quotes, colons)"]) from None
+
+
+# A pack may extend another instead of copying it (the `learned` edition extends the default packs):
+#   extends: ../scam.yaml          the base pack, relative to this file
+#   drop_groups: [hint]            the base's signals of these groups are left out
+#   add_signals: [...]             signals appended after the base's
+# Every other field given replaces the base's. The pack's fingerprint covers the base's text too.
+_EXTEND_KEYS = ("extends", "drop_groups", "add_signals")
+
+
+def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    def fail(where: str, problem: str) -> PolicyError:
+        return PolicyError([f"{path}:{where}: {problem}"])
+
+    ref = data["extends"]
+    if not isinstance(ref, str) or not ref.strip():
+        raise fail("extends", "write the base pack's file path, relative to this file")
+    base_path = str((Path(path).parent / ref).resolve()) if not Path(ref).is_absolute() else ref
+    if str(Path(base_path).resolve()) in {str(Path(c).resolve()) for c in chain}:
+        cycle = " -> ".join(chain)
+        raise fail("extends", f"{ref} extends this pack back (a cycle: {cycle}); let one of them stand on its own")
+    if not Path(base_path).is_file():
+        raise fail("extends", f"the base pack {ref} does not exist ({base_path}); check the path")
+    base, base_text = _read_yaml(base_path)
+    if not isinstance(base, dict):
+        raise PolicyError([f"{base_path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
+    if "extends" in base:
+        base, base_text = _extend(base_path, base, base_text, (*chain, base_path))
+    drop = data.get("drop_groups", [])
+    add = data.get("add_signals", [])
+    if not isinstance(drop, list) or not all(isinstance(g, str) for g in drop):
+        raise fail("drop_groups", "write a list of group names")
+    if not isinstance(add, list):
+        raise fail("add_signals", "write a list of signals (`- type: ...` lines)")
+    signals = base.get("signals") or []
+    have = sorted({s["group"] for s in signals if isinstance(s, dict) and isinstance(s.get("group"), str)})
+    missing = sorted(set(drop) - set(have))
+    if missing:
+        raise fail("drop_groups", f"group(s) {missing} are not in the base pack {ref}; its groups are {have}")
+    merged = {**base, **{k: v for k, v in data.items() if k not in _EXTEND_KEYS}}
+    if "signals" not in data:
+        merged["signals"] = [s for s in signals if not (isinstance(s, dict) and s.get("group") in drop)] + add
+    elif drop or add:
+        raise fail("signals", "a pack that gives its own `signals` replaces the base's; drop `drop_groups` and "
+                   "`add_signals`, or `signals`")
+    return merged, f"{base_text}\n# --- extended by {Path(path).name}\n{raw_text}"
+
+
+def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
+    """Load and validate one pack; raise PolicyError listing every problem."""
+    from .detect.registry import signal_types  # detect depends on policy, not the reverse
+
+    path = str(path)
+    if text is None:
+        data, raw_text = _read_yaml(path)
+    else:
+        data, raw_text = _parse_yaml(path, text), text
     if not isinstance(data, dict):
         raise PolicyError([f"{path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
+    base = data.get("extends")
+    if base is not None:
+        data, raw_text = _extend(path, data, raw_text, (path,))
     errors: list[str] = []
     try:
         pack = PolicyPack.model_validate(data)
@@ -309,9 +371,14 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
         unknown = sorted(set(expr_groups(require)) - defined)
         if unknown:
             errors.append(f"{path}:require: unknown group(s) {unknown}; groups defined by the signals are {sorted(defined)}")
-        unused = sorted(set(pack.gates) - set(expr_groups(require)))
+        named = expr_groups(require)
+        unused = sorted(set(pack.gates) - set(named))
         if unused:
             errors.append(f"{path}:gates: group(s) {unused} are not in `require`; a gate is a group that `require` names")
+        negated = sorted(g for g in pack.gates if named.get(g))
+        if negated:
+            errors.append(f"{path}:gates: group(s) {negated} appear in `require` only under `not`; a gate admits a "
+                          "costlier signal, so name it with `and` (e.g. `(learned and hint)`) or drop it from gates")
     except ValueError as exc:
         errors.append(f"{path}:require: {exc}; write group names joined by and, or, not and parentheses")
     stem = Path(path).stem
@@ -320,7 +387,8 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
     if errors:
         raise PolicyError(errors)
     digest = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
-    return LoadedPack(pack=pack, path=path, sha256=digest, require=require, signals=tuple(signals))
+    return LoadedPack(pack=pack, path=path, sha256=digest, require=require, signals=tuple(signals),
+                      extends=str(base) if base is not None else None)
 
 
 def default_pack_paths() -> list[Path]:
