@@ -150,6 +150,10 @@ ORDINARY_SALES = [
     "Cá tươi mỗi ngày, cá lóc 90k/kg, khuyến mãi hôm nay, đặt qua zalo 0912 345 678",
     "Hôm nay là bữa tiệc sinh nhật của quán, đặt bàn 0912 345 678, giảm 20%",
     "Việt Nam đánh bại Thái Lan 2-1, vé xem trận tới 300k, gọi 0912 345 678",
+    # and of words bench/hint_collisions.py found colliding in real reviews and comments:
+    # `chất lượng cao` = `lương cao`, `còn gì` = `con gì`, `sợ thế` = `số thẻ`
+    "Áo khoác chất lượng cao, giá 350k, còn gì thắc mắc cứ ib zalo 0912 345 678",
+    "Hàng về ít lắm, sợ thế nào cũng hết, 120k một hộp, gọi 0912 345 678",
 ]
 NO_TOPIC_WORD = [
     "Nhà làm ăn mãi không lên, có thể do đất có vong. Thầy về tận nơi xử lý, trọn gói 5 triệu, gọi 0909 456 789.",
