@@ -231,11 +231,12 @@ def _words_only(s: FeatureSettings) -> FeatureSettings:
     return replace(s, views=0, shape=0, char_min=1, char_max=0, char_folded=0)
 
 
-def word_buckets(norm: Normalized, s: FeatureSettings, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The buckets of the given word unigrams, tagged like `hashed`'s output for these settings."""
+def word_buckets(norm: Normalized, s: FeatureSettings, starts: np.ndarray, ends: np.ndarray, n: int = 1) -> np.ndarray:
+    """The buckets of the given word n-grams (`starts` of their first words, `ends` of their last,
+    `n` words each), tagged like `hashed`'s output for these settings."""
     folded = norm.folded_text[: MAX_CHARS + 2]
     wprefix, winv = _prefix(folded)
-    sub = (wprefix[ends] - wprefix[starts]) * winv[starts] + _SALTS[(2, 1)]
+    sub = (wprefix[ends] - wprefix[starts]) * winv[starts] + _SALTS[(2, n)]
     b = (_mix(sub) & np.uint64(s.n_features - 1)).astype(np.int64)
     return b + WORD * s.n_features if s.views else b
 
