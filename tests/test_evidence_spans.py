@@ -91,7 +91,7 @@ def test_old_evidence_of_these_posts_was_weak_words() -> None:
         u, tf = term_freqs(idx)
         v = weigh(u, tf, clf.idf, clf.settings)
         starts, ends = words
-        contrib = clf._contributions(norm, u, v, starts, ends, 1, clf.labels.index("1"))
+        contrib = clf._contributions(norm, u, v, starts, ends, clf.labels.index("1"))
         tagged = word_buckets(norm, clf.settings, starts, ends)
         w = clf.weights[tagged & (clf.settings.n_features - 1) if clf.settings.views else tagged]
         old = (v[np.searchsorted(u, tagged)] * (w[:, 1] - w[:, 0]))  # the old score, repeats included
@@ -200,7 +200,7 @@ def test_a_heavy_stop_word_is_never_chosen(tiny) -> None:
     # by its weight alone, `và` is among the strongest words of the post ...
     idx, words = hashed(norm, tiny.settings, with_words=True)
     u, tf = term_freqs(idx)
-    contrib = tiny._contributions(norm, u, weigh(u, tf, tiny.idf, tiny.settings), *words, 1, label)
+    contrib = tiny._contributions(norm, u, weigh(u, tf, tiny.idf, tiny.settings), *words, label)
     strongest = [norm.folded_text[words[0][k]:words[1][k]] for k in np.argsort(-contrib)[:3]]
     assert "va" in strongest, strongest
     # ... yet never evidence; the topic's two-syllable words are, whole
@@ -213,8 +213,9 @@ def test_a_heavy_stop_word_is_never_chosen(tiny) -> None:
 def test_bigram_buckets_are_the_models_features(tiny) -> None:
     norm = normalize("vay tiền nhanh và lãi suất thấp")
     idx, (starts, ends) = hashed(norm, tiny.settings, with_words=True)
-    assert set(word_buckets(norm, tiny.settings, starts[:-1], ends[1:], 2).tolist()) <= set(idx.tolist())
-    assert set(word_buckets(norm, tiny.settings, starts, ends).tolist()) <= set(idx.tolist())
+    both = word_buckets(norm, tiny.settings, starts, ends, pairs=True)
+    assert len(both) == 2 * len(starts) - 1 and set(both.tolist()) <= set(idx.tolist())
+    assert np.array_equal(both[: len(starts)], word_buckets(norm, tiny.settings, starts, ends))
 
 
 def test_spans_merge_and_stay_apart_across_punctuation(tiny) -> None:

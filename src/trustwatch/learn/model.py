@@ -161,10 +161,9 @@ class Classifier:
                 return found[:12]
         v = weigh(u, tf, self.idf, self.settings)
         starts, ends = words
-        uni = self._contributions(norm, u, v, starts, ends, 1, label)
-        bi = None
-        if self.settings.word_min <= 2 <= self.settings.word_max and len(starts) > 1:
-            bi = self._contributions(norm, u, v, starts[:-1], ends[1:], 2, label)
+        pairs = self.settings.word_min <= 2 <= self.settings.word_max and len(starts) > 1
+        contrib = self._contributions(norm, u, v, starts, ends, label, pairs)
+        uni, bi = contrib[: len(starts)], (contrib[len(starts):] if pairs else None)
         spans = _phrases(judge, starts, ends, uni, bi, top)
         if spans:
             return spans
@@ -172,14 +171,18 @@ class Classifier:
         return [(int(starts[k]), int(ends[k]), float(uni[k])) for k in order if uni[k] > 0]
 
     def _contributions(self, norm: Normalized, u: np.ndarray, v: np.ndarray, starts: np.ndarray,
-                       ends: np.ndarray, n: int, label: int) -> np.ndarray:
-        """Each word n-gram's tf-idf value times its weight margin for `label`; 0 for a repeat of
-        an earlier one (and for an n-gram the model does not use)."""
-        tagged = word_buckets(norm, self.settings, starts, ends, n)
+                       ends: np.ndarray, label: int, pairs: bool = False) -> np.ndarray:
+        """Each word's tf-idf value times its weight margin for `label` (then, with `pairs`, each
+        pair of adjacent words'); 0 for a repeat of an earlier one and for one the model lacks."""
+        tagged = word_buckets(norm, self.settings, starts, ends, pairs=pairs)
         pos = np.minimum(np.searchsorted(u, tagged), len(u) - 1)
         val = np.where(u[pos] == tagged, v[pos], 0.0)
-        w = self.weights[buckets(tagged, self.settings)]
-        margin = w[:, label] - (np.delete(w, label, axis=1).max(axis=1) if w.shape[1] > 1 else 0.0)
+        rows = buckets(tagged, self.settings)
+        if self._margin is not None:  # two labels: one gathered column
+            margin = self._margin[rows] if label == 1 else -self._margin[rows]
+        else:
+            w = self.weights[rows]
+            margin = w[:, label] - np.delete(w, label, axis=1).max(axis=1)
         contrib = np.zeros(len(tagged))
         _, first = np.unique(tagged, return_index=True)
         contrib[first] = (val * margin)[first]
@@ -318,7 +321,8 @@ def _phrases(judge: StopJudge, starts: np.ndarray, ends: np.ndarray, uni: np.nda
     `top`; stop words are judged only for the candidates walked over."""
     n = len(starts)
     scores = uni if bi is None else np.concatenate([uni, bi])
-    order = np.argsort(-scores, kind="stable")
+    positive = np.flatnonzero(scores > 0)
+    order = positive[np.argsort(-scores[positive], kind="stable")]
     stops: dict[int, bool] = {}
 
     def stop(i: int) -> bool:
@@ -333,8 +337,6 @@ def _phrases(judge: StopJudge, starts: np.ndarray, ends: np.ndarray, uni: np.nda
     chosen: list[list] = []  # [first word, last word + 1, score]
     for k in order.tolist():
         score = float(scores[k])
-        if score <= 0:
-            break
         if k < n:
             i, j = k, k + 1
             if stop(i):
