@@ -368,9 +368,9 @@ def _phrases(judge: StopJudge, starts: np.ndarray, ends: np.ndarray, uni: np.nda
         while c[1] - c[0] > 1 and stop(c[0]) and not judge.is_title(int(starts[c[0]]), int(ends[c[0]])):
             c[0] += 1
     chosen.sort(key=lambda c: -c[2])
+    # A word may be chosen at one place and, in a phrase, at another (`nhận`, `nhận tiền`), and
+    # trimming may leave a word twice: a span whose words another span holds is left out.
     folded = judge.norm.folded_text
-    out: dict[str, tuple[int, int, float]] = {}  # trimmed spans may repeat a word: the first is kept
-    for lo, hi, total in chosen:
-        a, b = int(starts[lo]), int(ends[hi - 1])
-        out.setdefault(folded[a:b], (a, b, total))
-    return list(out.values())
+    texts = [f" {folded[int(starts[lo]):int(ends[hi - 1])]} " for lo, hi, _ in chosen]
+    return [(int(starts[lo]), int(ends[hi - 1]), total) for k, (lo, hi, total) in enumerate(chosen)
+            if not any(texts[k] in t and (len(t) > len(texts[k]) or m < k) for m, t in enumerate(texts) if m != k)]
