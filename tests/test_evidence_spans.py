@@ -241,3 +241,34 @@ def test_span_model_leaves_stop_words_out() -> None:
     norm = normalize(text)
     shown = [text[slice(*norm.folded.span(a, b))] for a, b, _ in clf.evidence(norm, clf.labels.index("1"))]
     assert shown and "Nó" not in shown and "ngu" in shown
+
+
+# ---- any text: spans in range, never empty where the old evidence had one ---------------------
+
+ODD = ["x.e.m b.ó.i", "b0i", "z@lo", "giảiii", "𝐱𝐞𝐦 𝐛𝐨́𝐢", "v\u200bay", "сó", "ko", "stk", "🔥🔥", "ib", "⑩", "Ø",
+       "vay tiền", "lãi suất", "và", "của", "the", "to", "lô đề", "để", "cho", "chó", ".", "—", "\n\n", "2tr5", "0912 345 678"]
+
+
+def test_evidence_on_odd_texts_stays_in_range_and_is_never_empty_where_words_weigh() -> None:
+    rng = random.Random(7)
+    models = [get_model(m) for m in ("scam", "gambling", "superstition_service", "undisclosed_ad", "toxic")]
+    vocab = ODD + [w for p in LOAN + FOOD for w in p.split()]
+    for i in range(150):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 25)))
+        if i % 10 == 0:
+            text = text.replace(" ", rng.choice(["", ",", ". ", "\u200b"]))
+        norm = normalize(text)
+        for clf in models:
+            label = clf.labels.index("1")
+            idx, words = hashed(norm, clf.settings, with_words=True)
+            u, tf = term_freqs(idx)
+            ev = clf.evidence(norm, label, hashed_words=(u, tf, words))
+            assert len(ev) <= (12 if clf.span_tokens else 3)
+            for a, b, _ in ev:
+                assert 0 < a < b < len(norm.folded_text) and norm.folded_text[a - 1] == " " == norm.folded_text[b]
+                s, e = norm.folded.span(a, b)
+                assert 0 <= s < e <= len(text)
+            if words is not None and len(u):
+                uni = clf._contributions(norm, u, weigh(u, tf, clf.idf, clf.settings), *words, label)
+                if (uni > 0).any():
+                    assert ev, text
