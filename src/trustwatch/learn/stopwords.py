@@ -33,7 +33,7 @@ from ..normalize import Normalized, fold
 _VI = (
     # pronouns and address (`cô`, `bà`, `ông` also head trade names, `cô đồng`: as a pair with a
     # content word they are still shown, see Classifier.evidence)
-    "tôi tớ mình bạn các những mọi họ nó chúng ta em anh chị ông bà cô ai "
+    "tôi tớ mình bạn các những mọi họ nó chúng ta em anh chị ông bà cô ai ae "
     # particles
     "à ạ ơi nhé nhá nha nhen nè hả hen thôi đấy đây đó kìa vậy thế chứ mà cơ "
     # conjunctions and prepositions
