@@ -138,8 +138,9 @@ class Classifier:
         trade's name: `cô đồng`). A pair among the strongest is shown whole (`vay tiền`, `giải
         hạn`: Vietnamese words are often two syllables), and chosen spans that overlap or touch
         (only spaces between them as written) become one, of at most MAX_SPAN_WORDS words. Each
-        distinct word or pair counts once, at its first place. If only stop words push the score up, the strongest words are
-        given as they are. A model with a span model (spans.json, trained on ViHOS-style span
+        distinct word or pair counts once, at its first place, and a span whose words another
+        chosen span holds is left out. If only stop words push the score up, the strongest words
+        are given as they are (as before stop words were known). A model with a span model (spans.json, trained on ViHOS-style span
         labels) marks the words it predicts to be inside a span instead, in text order, stop
         words left out."""
         if hashed_words is None:  # (u, tf, words) from a caller that already hashed the text
