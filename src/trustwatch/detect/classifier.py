@@ -4,7 +4,8 @@
     - {type: classifier, group: learned, model: ./models/mine, label: spam}  # a folder from `trustwatch train`
 
 The hit's weight is the model's calibrated probability of `label` times `weight`; below
-`min_probability` there is no hit. Evidence spans are the words that pushed the score up most.
+`min_probability` there is no hit. Evidence spans are the words and two-word phrases that pushed
+the score up most, stop words left out (`Classifier.evidence`, learn/stopwords.py).
 
 The content gate: a text with fewer than `min_content_words` (default 3) topic-bearing words
 beyond contact, payment, call-to-action and filler words (`ib zalo 0912 345 678`, `DM me for more

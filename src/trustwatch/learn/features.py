@@ -231,11 +231,16 @@ def _words_only(s: FeatureSettings) -> FeatureSettings:
     return replace(s, views=0, shape=0, char_min=1, char_max=0, char_folded=0)
 
 
-def word_buckets(norm: Normalized, s: FeatureSettings, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The buckets of the given word unigrams, tagged like `hashed`'s output for these settings."""
+def word_buckets(norm: Normalized, s: FeatureSettings, starts: np.ndarray, ends: np.ndarray,
+                 pairs: bool = False) -> np.ndarray:
+    """The buckets of the given word unigrams, tagged like `hashed`'s output for these settings;
+    with `pairs`, followed by those of the word bigrams of each word and the next."""
     folded = norm.folded_text[: MAX_CHARS + 2]
     wprefix, winv = _prefix(folded)
     sub = (wprefix[ends] - wprefix[starts]) * winv[starts] + _SALTS[(2, 1)]
+    if pairs:
+        st = starts[:-1]
+        sub = np.concatenate([sub, (wprefix[ends[1:]] - wprefix[st]) * winv[st] + _SALTS[(2, 2)]])
     b = (_mix(sub) & np.uint64(s.n_features - 1)).astype(np.int64)
     return b + WORD * s.n_features if s.views else b
 

@@ -23,6 +23,7 @@ from .features import (
     weigh,
     word_buckets,
 )
+from .stopwords import StopJudge
 
 FORMAT = "trustwatch-classifier"
 FORMAT_VERSION = 1
@@ -126,36 +127,67 @@ class Classifier:
         return [self.labels[int(k)] for k in np.argmax(np.log(np.maximum(p, 1e-12)) + self.offsets, axis=1)]
 
     def evidence(self, norm: Normalized, label: int, top: int = 3, hashed_words=None) -> list[tuple[int, int, float]]:
-        """Words of the folded view that push the score towards `label` the most, as
-        (start, end, contribution) in the folded text, strongest first (positive ones only).
-        A model with a span model (spans.json, trained on ViHOS-style span labels) marks the words
-        it predicts to be inside a span instead, in text order."""
+        """Words and two-word phrases of the folded view that push the score towards `label` the
+        most, as (start, end, contribution) in the folded text, strongest first (positive ones only,
+        at most `top` spans).
+
+        A word's or a word pair's contribution is its tf-idf value times its weight margin. Stop
+        words (stopwords.py: `và`, `của`, `bạn`, `the`, `to`, judged on the characters as written)
+        are never a span alone; a pair with one counts only if the pair weighs more than its
+        content word alone, and a span never starts or ends with one (but for a title heading a
+        trade's name: `cô đồng`). A pair among the strongest is shown whole (`vay tiền`, `giải
+        hạn`: Vietnamese words are often two syllables), and chosen spans that overlap or touch
+        (only spaces between them as written) become one, of at most MAX_SPAN_WORDS words. Each
+        distinct word or pair counts once, at its first place, and a span whose words another
+        chosen span holds is left out. If only stop words push the score up, the strongest words
+        are given as they are (as before stop words were known). A model with a span model (spans.json, trained on ViHOS-style span
+        labels) marks the words it predicts to be inside a span instead, in text order, stop
+        words left out."""
         if hashed_words is None:  # (u, tf, words) from a caller that already hashed the text
             idx, words = hashed(norm, self.settings, with_words=True)
             u, tf = term_freqs(idx)
         else:
             u, tf, words = hashed_words
-        if words is None:
+        if words is None or not len(u):
             return []
+        judge = StopJudge(norm)
         if self.span_tokens:
             folded = norm.folded_text
             found = []
             for a, b in zip(words[0].tolist(), words[1].tolist(), strict=True):
                 p = self.span_tokens.get(folded[a:b])
-                if p is not None and p >= 0.5:
+                if p is not None and p >= 0.5 and not judge.is_stop(a, b):
                     found.append((a, b, p))
             if found:
                 return found[:12]
         v = weigh(u, tf, self.idf, self.settings)
         starts, ends = words
-        tagged = word_buckets(norm, self.settings, starts, ends)
-        pos = np.searchsorted(u, tagged)
-        val = v[np.minimum(pos, len(v) - 1)]
-        w = self.weights[buckets(tagged, self.settings)]
-        margin = w[:, label] - (np.delete(w, label, axis=1).max(axis=1) if w.shape[1] > 1 else 0.0)
-        contrib = val * margin
-        order = np.argsort(-contrib)[:top]
-        return [(int(starts[k]), int(ends[k]), float(contrib[k])) for k in order if contrib[k] > 0]
+        pairs = self.settings.word_min <= 2 <= self.settings.word_max and len(starts) > 1
+        contrib = self._contributions(norm, u, v, starts, ends, label, pairs)
+        uni, bi = contrib[: len(starts)], (contrib[len(starts):] if pairs else None)
+        spans = _phrases(judge, starts, ends, uni, bi, top)
+        if spans:
+            return spans
+        order = np.argsort(-uni, kind="stable")[:top]  # only stop words weigh: the strongest words
+        return [(int(starts[k]), int(ends[k]), float(uni[k])) for k in order if uni[k] > 0]
+
+    def _contributions(self, norm: Normalized, u: np.ndarray, v: np.ndarray, starts: np.ndarray,
+                       ends: np.ndarray, label: int, pairs: bool = False) -> np.ndarray:
+        """Each word's tf-idf value times its weight margin for `label` (then, with `pairs`, each
+        pair of adjacent words'); 0 for a repeat of an earlier one and for one the model lacks."""
+        tagged = word_buckets(norm, self.settings, starts, ends, pairs=pairs)
+        pos = np.minimum(np.searchsorted(u, tagged), len(u) - 1)
+        val = np.where(u[pos] == tagged, v[pos], 0.0)
+        rows = buckets(tagged, self.settings)
+        if self._margin is not None:  # two labels: one gathered column
+            margin = self._margin[rows] if label == 1 else -self._margin[rows]
+        else:
+            w = self.weights[rows]
+            margin = w[:, label] - np.delete(w, label, axis=1).max(axis=1)
+        contrib = np.zeros(len(tagged))
+        _, first = np.unique(tagged, return_index=True)
+        contrib[first] = (val * margin)[first]
+        return contrib
 
     # ---- files -----------------------------------------------------------------------------
     def save(self, out: str | Path) -> Path:
@@ -278,3 +310,68 @@ def load(path: str | Path) -> Classifier:
         path=folder,
         emb_weights=arrays["emb_weights"].astype(np.float32) if "emb_weights" in arrays else None,
     )
+
+
+MAX_SPAN_WORDS = 4  # a merged span longer than this stops growing: evidence, not a sentence
+
+
+def _phrases(judge: StopJudge, starts: np.ndarray, ends: np.ndarray, uni: np.ndarray,
+             bi: np.ndarray | None, top: int) -> list[tuple[int, int, float]]:
+    """Up to `top` spans from the strongest word and word-pair contributions (see `evidence`).
+    One sort, then a walk down the candidates that stops at the first one needing a span past
+    `top`; stop words are judged only for the candidates walked over."""
+    n = len(starts)
+    scores = uni if bi is None else np.concatenate([uni, bi])
+    positive = np.flatnonzero(scores > 0)
+    order = positive[np.argsort(-scores[positive], kind="stable")]
+    stops: dict[int, bool] = {}
+
+    def stop(i: int) -> bool:
+        r = stops.get(i)
+        if r is None:
+            r = stops[i] = judge.is_stop(int(starts[i]), int(ends[i]))
+        return r
+
+    def join(i: int) -> bool:  # word i and word i + 1 may share a span
+        return judge.joinable(int(ends[i]), int(starts[i + 1]))
+
+    chosen: list[list] = []  # [first word, last word + 1, score]
+    for k in order.tolist():
+        score = float(scores[k])
+        if k < n:
+            i, j = k, k + 1
+            if stop(i):
+                continue
+        else:
+            i = k - n
+            j = i + 2
+            first, second = stop(i), stop(i + 1)
+            if first and second:
+                continue
+            if (first or second) and score <= uni[i + 1 if first else i]:
+                continue  # the pair says no more than its content word: that word is shown instead
+            if not join(i):
+                continue  # the two words are apart as written (a full stop, a line between)
+        lo, hi, total = i, j, score
+        merged = []
+        for c in chosen:
+            if (lo < c[1] and hi > c[0]) or (hi == c[0] and join(hi - 1)) or (lo == c[1] and join(lo - 1)):
+                merged.append(c)
+                lo, hi, total = min(lo, c[0]), max(hi, c[1]), total + c[2]
+        if hi - lo > MAX_SPAN_WORDS:
+            continue
+        if not merged and len(chosen) >= top:
+            break
+        chosen = [c for c in chosen if c not in merged] + [[lo, hi, total]]
+    for c in chosen:  # a stop word that came in with a pair is not an end of a span
+        while c[1] - c[0] > 1 and stop(c[1] - 1):
+            c[1] -= 1
+        while c[1] - c[0] > 1 and stop(c[0]) and not judge.is_title(int(starts[c[0]]), int(ends[c[0]])):
+            c[0] += 1
+    chosen.sort(key=lambda c: -c[2])
+    # A word may be chosen at one place and, in a phrase, at another (`nhận`, `nhận tiền`), and
+    # trimming may leave a word twice: a span whose words another span holds is left out.
+    folded = judge.norm.folded_text
+    texts = [f" {folded[int(starts[lo]):int(ends[hi - 1])]} " for lo, hi, _ in chosen]
+    return [(int(starts[lo]), int(ends[hi - 1]), total) for k, (lo, hi, total) in enumerate(chosen)
+            if not any(texts[k] in t and (len(t) > len(texts[k]) or m < k) for m, t in enumerate(texts) if m != k)]
