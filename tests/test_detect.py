@@ -197,3 +197,7 @@ def test_blind_posts_keep_their_bar() -> None:
     assert res["macro_f1"] >= 0.90, res["per_class"]
     for cat, m in res["per_class"].items():
         assert m["precision"] >= 0.88 and m["recall"] >= 0.85, (cat, m)
+    # blind_posts_2.jsonl was written the same way after the packs' last change and is measured
+    # only, never read for tuning (0.893 on 2026-11-27): a drop below 0.87 is a regression.
+    res = evaluate(str(Path(__file__).resolve().parent / "data" / "blind_posts_2.jsonl"))
+    assert res["macro_f1"] >= 0.87, res["per_class"]
