@@ -201,3 +201,33 @@ def test_blind_posts_keep_their_bar() -> None:
     # only, never read for tuning (0.893 on 2026-11-27): a drop below 0.87 is a regression.
     res = evaluate(str(Path(__file__).resolve().parent / "data" / "blind_posts_2.jsonl"))
     assert res["macro_f1"] >= 0.87, res["per_class"]
+
+
+NESTED = """
+id: nested
+title: Nested
+criterion: Test pack.
+severity: low
+action: label
+dsa: {category: STATEMENT_CATEGORY_SCAMS_AND_FRAUD}
+signals:
+  - type: lexicon
+    group: cta
+    terms: [{term: bấm giỏ hàng, weight: 0.8}, {term: giỏ hàng, weight: 0.4}, {term: giỏ, weight: 0.9}]
+  - {type: pattern, group: cta, name: url, weight: 0.6}
+  - {type: pattern, group: cta, name: bare_link, regex: '(?:[a-z0-9-]+\\.)+[a-z]{2,10}/[\\w/-]+', weight: 0.5}
+  - {type: lexicon, group: other, terms: [{term: giỏ hàng, weight: 0.3}]}
+require: cta
+"""
+
+
+def test_a_finding_inside_a_stronger_one_of_its_group_is_left_out(tmp_path: Path) -> None:
+    pack = tmp_path / "nested.yaml"
+    pack.write_text(NESTED, encoding="utf-8")
+    d = Detector([load_pack(pack)])
+    res = d.detect_text("Bấm giỏ hàng nha, hoặc https://shop.example.vn/noi-chien")
+    shown = [(f["excerpt"], f["score"]) for f in res["findings"]]
+    # `giỏ hàng` (0.4) inside `bấm giỏ hàng` (0.8) says nothing new; `giỏ` (0.9) weighs more and
+    # stays; the link's path pattern inside the full URL goes; the score counts every term.
+    assert shown == [("Bấm giỏ hàng", 0.8), ("giỏ", 0.9), ("https://shop.example.vn/noi-chien", 0.6)]
+    assert res["category_scores"]["nested"] == round(1 - 0.2 * 0.6 * 0.1 * 0.4 * 0.5, 4)

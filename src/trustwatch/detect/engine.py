@@ -236,14 +236,22 @@ class Detector:
                 view = norms[h.source].folded if h.view == "folded" else norms[h.source].plain
                 start, end = view.span(h.start, h.end)
                 located.append((source_order[h.source], start, end, h.ref, h))
-            located.sort(key=lambda x: x[:4])
+            # Reading order, a longer span before the spans it holds: a finding inside another of
+            # the same group that weighs no more says nothing new (`giỏ hàng` inside `bấm giỏ
+            # hàng`, the host inside its URL) and is left out of the list; scores are unaffected.
+            located.sort(key=lambda x: (x[0], x[1], -x[2], x[3]))
             seen: set[tuple[Any, ...]] = set()
+            held: dict[tuple[str, str, str], list[tuple[int, int, float]]] = {}
             for _, start, end, _, h in located:
                 ref = self.refs[h.ref]
                 ident = (ref.pack_id, ref.group, h.key, h.source, start, end)
                 if ident in seen:
                     continue
                 seen.add(ident)
+                spans = held.setdefault((ref.pack_id, ref.group, h.source), [])
+                if any(a <= start and end <= b and h.weight <= w for a, b, w in spans):
+                    continue
+                spans.append((start, end, h.weight))
                 explanation = self._explained.get((h.ref, h.detail, h.weight))
                 if explanation is None:
                     pack = self._by_id[ref.pack_id]
