@@ -80,7 +80,9 @@ def test_price_list_in_an_image_is_flagged_from_the_image(media: MediaSet, scann
     ocr = TesseractOCR(settings).extract(resolve("media/price.jpg", media.root, "image", settings)).segments[0].text
     for f in fs:
         assert ocr[f["start"] : f["end"]] == f["excerpt"]
-    assert {"Xem bói", "Giải hạn", "0912 345 678"} <= {f["excerpt"] for f in fs}
+    excerpts = {f["excerpt"] for f in fs}
+    assert {"Xem bói", "Giải hạn"} <= excerpts
+    assert any("0912 345 678" in e for e in excerpts)  # alone, or inside a contact finding that holds it
     first = next(f for f in fs if f["excerpt"] == "Xem bói")
     assert first["start"] == ocr.index("Xem bói")
     ev = evidence(db, "p1")["image:0:ocr"]
