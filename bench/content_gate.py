@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
+
+from timing import best_of
 
 from trustwatch.detect.classifier import get_model
 from trustwatch.detect.content_gate import content_words
@@ -23,15 +24,6 @@ from trustwatch.normalize import normalize
 HERE = Path(__file__).resolve().parent
 DEFAULT_FILES = [HERE.parent / "examples" / "posts.jsonl", HERE.parent / "tests" / "data" / "holdout_posts.jsonl"]
 MODELS = ("gambling", "scam", "superstition_service", "undisclosed_ad")
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

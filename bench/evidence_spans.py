@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from trustwatch.detect.classifier import get_model
 from trustwatch.learn.features import buckets, hashed, term_freqs, weigh, word_buckets
@@ -43,15 +43,6 @@ def old_evidence(clf, norm, label, hashed_words, top=3):
     contrib = val * margin
     order = np.argsort(-contrib)[:top]
     return [(int(starts[k]), int(ends[k]), float(contrib[k])) for k in order if contrib[k] > 0]
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

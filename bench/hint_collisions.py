@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from trustwatch.detect import Detector
+from lexicon_only import edition_detectors
+
 from trustwatch.detect.engine import document_for_text
-from trustwatch.policy import load_packs
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "datasets"
@@ -70,7 +70,9 @@ def texts(data: Path, limit: int | None) -> list[tuple[str, str]]:
 
 
 def run(data: Path, top: int, limit: int | None) -> dict:
-    det = Detector(load_packs())
+    rows = texts(data, limit)  # read once: the hint pass and the three editions' flags use them
+    dets = edition_detectors()
+    det = dets["default"]
     lexicon = det.stages[0][0]
     terms = {  # pack -> how many hint words it has
         pack.id: len(cfg.terms)
@@ -81,7 +83,7 @@ def run(data: Path, top: int, limit: int | None) -> dict:
     admitted = Counter()  # (set, pack) -> texts with a hint match
     by_collision = Counter()  # (set, pack) -> texts whose hint matches are all collisions
     n = Counter()
-    for name, text in texts(data, limit):
+    for name, text in rows:
         n[name] += 1
         doc = document_for_text(text)
         norms = dict(doc.sources)
@@ -104,7 +106,7 @@ def run(data: Path, top: int, limit: int | None) -> dict:
             if all(k == "collision" for k in ks):
                 by_collision[(name, pack_id)] += 1
     packs = sorted(terms)
-    report = {"texts": dict(n), "flags": flags(data, limit), "packs": {}}
+    report = {"texts": dict(n), "flags": flags(rows, dets), "packs": {}}
     for p in packs:
         total = Counter()
         for (pid, _), c in by_term.items():
@@ -123,14 +125,12 @@ def run(data: Path, top: int, limit: int | None) -> dict:
     return report
 
 
-def flags(data: Path, limit: int | None) -> dict:
+def flags(rows: list[tuple[str, str]], dets: dict) -> dict:
     """Category flags per edition and dataset (the cost of the hint and the classifiers)."""
-    from lexicon_only import edition_detectors
-
     out: dict = {}
-    for edition, det in edition_detectors().items():
+    for edition, det in dets.items():
         counts: dict[str, Counter] = defaultdict(Counter)
-        for name, text in texts(data, limit):
+        for name, text in rows:
             for cat, hit in det.detect_text(text)["categories"].items():
                 counts[name][cat] += hit
         out[edition] = {name: {c: v for c, v in sorted(cs.items()) if v} for name, cs in counts.items()}
