@@ -266,7 +266,7 @@ def format_validation_error(path: str, err: ValidationError, prefix: tuple[Any, 
     return lines
 
 
-def _read_yaml(path: str) -> tuple[Any, str]:
+def _read_yaml(path: str) -> tuple[dict[str, Any], str]:
     """(the parsed YAML, its text) of a pack file; PolicyError naming the file otherwise."""
     try:
         raw_text = Path(path).read_text(encoding="utf-8")
@@ -277,14 +277,18 @@ def _read_yaml(path: str) -> tuple[Any, str]:
     return _parse_yaml(path, raw_text), raw_text
 
 
-def _parse_yaml(path: str, raw_text: str) -> Any:
+def _parse_yaml(path: str, raw_text: str) -> dict[str, Any]:
+    """A pack file's YAML, which must be a mapping; PolicyError naming the file otherwise."""
     try:
-        return yaml.load(raw_text, Loader=_YAML_LOADER)
+        data = yaml.load(raw_text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise PolicyError([f"{path}:{where}: {problem}; fix the YAML syntax (indentation, quotes, colons)"]) from None
+    if not isinstance(data, dict):
+        raise PolicyError([f"{path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
+    return data
 
 
 # A pack may extend another instead of copying it (the `learned` edition extends the default packs):
@@ -309,8 +313,6 @@ def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ..
     if not Path(base_path).is_file():
         raise fail("extends", f"the base pack {ref} does not exist ({base_path}); check the path")
     base, base_text = _read_yaml(base_path)
-    if not isinstance(base, dict):
-        raise PolicyError([f"{base_path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
     if "extends" in base:
         base, base_text = _extend(base_path, base, base_text, (*chain, base_path))
     drop = data.get("drop_groups", [])
@@ -342,8 +344,6 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
         data, raw_text = _read_yaml(path)
     else:
         data, raw_text = _parse_yaml(path, text), text
-    if not isinstance(data, dict):
-        raise PolicyError([f"{path}:(top level): a policy pack must be a mapping of fields; start with `id: ...`"])
     base = data.get("extends")
     if base is not None:
         data, raw_text = _extend(path, data, raw_text, (path,))
@@ -368,10 +368,10 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
     try:
         require = parse_require(pack.require)
         defined = {s.group for s in pack.signals}
-        unknown = sorted(set(expr_groups(require)) - defined)
+        named = expr_groups(require)
+        unknown = sorted(set(named) - defined)
         if unknown:
             errors.append(f"{path}:require: unknown group(s) {unknown}; groups defined by the signals are {sorted(defined)}")
-        named = expr_groups(require)
         unused = sorted(set(pack.gates) - set(named))
         if unused:
             errors.append(f"{path}:gates: group(s) {unused} are not in `require`; a gate is a group that `require` names")
