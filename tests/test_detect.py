@@ -38,6 +38,9 @@ def detector() -> Detector:
         ("Nhà cái uy tín K8bet nạp đầu khuyến mãi 100%, soi cầu lô đề chuẩn, đăng ký tại bit.ly/k8bet-vip", "gambling"),
         ("t4i x1u online, n.ổ h.ũ đổi thưởng, nạp 50k nhận 150k, link đăng ký ở bio", "gambling"),
         ("Serum này xài mê luôn, nhập mã SALE50 giảm 50%, link mua ngay trong bio nha mọi người", "undisclosed_ad"),
+        # schemes told the other way round: the period before the gain, the stake, a fee first
+        ("Tham gia nhóm góp vốn trồng sâm, hàng tuần rút về 1tr5 tiền lãi, bắt đầu từ 2 triệu, nhắn zalo 0933 118 227", "scam"),
+        ("I'm stuck at the airport and my card is blocked, can you send $600 to this account? I'll pay you back tonight", "scam"),
         # a creator's deal with a place to buy, in wordings the term lists do not enumerate
         ("Kem chống nắng mình xài cả mùa hè, tuýp to có 159k thôi, link sp nằm ở phần bình luận nha", "undisclosed_ad"),
         ("Bình giữ nhiệt này giữ đá tới tối luôn, 2 bình 320k, ai cần thì inbox em gửi link", "undisclosed_ad"),
@@ -64,6 +67,8 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "Police warn of a new job scam: victims are asked to pay a fee before they can withdraw their 'commission'.",
         "Our daily horoscope is just for fun: Leo, expect a cheerful surprise today!",
         "Đội tuyển Việt Nam thắng Thái Lan 2-1 tối qua, cả nước mừng vui.",
+        "Nhớ là ngân hàng không bao giờ bắt bạn đóng phí để nhận khoản vay, ai đòi cọc trước là lừa đảo.",
+        "Đơn này tính luôn phí vận chuyển thì tổng chi phí vẫn rẻ hơn mua ở siêu thị.",
         # a disclosed affiliate link; a shop speaking for itself; a winter skin routine without a link
         "the desk lamp I read with every night (affiliate) is linked in my bio, 20% off this week",
         "Tiệm Gốm Nhà Mây vừa ra lò bộ chén men lam, giá 420k/bộ, đặt hàng qua link ở bio hoặc ghé tiệm nhé",
