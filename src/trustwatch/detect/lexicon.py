@@ -77,14 +77,28 @@ class MarkedTerm:
     (any case, any tone placement), or written without marks, or only words folding alike that
     are marked otherwise (a collision, not a match)?"""
 
-    __slots__ = ("finder", "form", "syllables")
+    __slots__ = ("_finder", "_syllables", "form")
 
     def __init__(self, text: str) -> None:
         self.form = unicodedata.normalize("NFC", text).lower()
-        words = _WORD.findall(self.form)
-        self.syllables = [_syllable(w) for w in words]
-        pattern = r"[\W_]+".join("".join(_letter_class(c) for c in fold(w, teencode=False)) for w in words)
-        self.finder = re.compile(rf"(?<!\w){pattern}(?!\w)")
+        # built on first use: most terms never need more than the substring test
+        self._syllables: list[tuple[str, str]] | None = None
+        self._finder: re.Pattern[str] | None = None
+
+    @property
+    def finder(self) -> re.Pattern[str]:
+        """Every spelling of the term's letters with any marks, whole words, any separators."""
+        if self._finder is None:
+            words = _WORD.findall(self.form)
+            pattern = r"[\W_]+".join("".join(_letter_class(c) for c in fold(w, teencode=False)) for w in words)
+            self._finder = re.compile(rf"(?<!\w){pattern}(?!\w)")
+        return self._finder
+
+    @property
+    def syllables(self) -> list[tuple[str, str]]:
+        if self._syllables is None:
+            self._syllables = [_syllable(w) for w in _WORD.findall(self.form)]
+        return self._syllables
 
     @staticmethod
     def of(text: str) -> MarkedTerm | None:
