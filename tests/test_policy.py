@@ -199,6 +199,24 @@ def test_extends_errors_name_the_file_and_field(tmp_path: Path, child: str, expe
     assert any(expected in e for e in errors), errors
 
 
+def test_a_bad_signal_is_named_where_it_was_written(tmp_path: Path) -> None:
+    # A merged pack's signals are the base's kept ones then `add_signals`: an error names the
+    # extending file's `add_signals[j]`, or the base file's own `signals[j]`, not the merged index.
+    (tmp_path / "base").mkdir()
+    base = write(tmp_path / "base", GOOD.replace("  - {type: pattern, group: commerce, name: vn_phone}",
+                                                 "  - {type: pattern, group: commerce, name: vn_phone}\n"
+                                                 "  - {type: lexicon, group: extra, terms: [a], weight: 7}"))
+    child = CHILD.replace("terms: [chuyển khoản]}", "terms: [chuyển khoản]}\n  - {type: nope, group: money}\n"
+                          "  - {type: lexicon, group: money, terms: []}")
+    errors = errors_of(write(tmp_path, child))
+    assert any(e.startswith(f"{base}:signals[2].weight: ") for e in errors), errors
+    base.write_text(GOOD, encoding="utf-8")
+    errors = errors_of(tmp_path / "demo_pack.yaml")
+    assert any(e.startswith(f"{tmp_path / 'demo_pack.yaml'}:add_signals[1].type: unknown signal type 'nope'") for e in errors), errors
+    assert any(e.startswith(f"{tmp_path / 'demo_pack.yaml'}:add_signals[2].terms: ") for e in errors), errors
+    assert not any("signals[3]" in e or "signals[4]" in e for e in errors), errors
+
+
 def test_an_extends_cycle_is_an_error_not_a_hang(tmp_path: Path) -> None:
     write(tmp_path, "extends: b.yaml\n", "a.yaml")
     write(tmp_path, "extends: a.yaml\n", "b.yaml")

@@ -254,16 +254,17 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+def _format_error(path: str, e: Any, loc: tuple[Any, ...]) -> str:
+    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    msg = e["msg"].removeprefix("Value error, ")
+    hint = _HINTS.get(e["type"], "correct the value")
+    if e["type"] == "literal_error" and "expected" in e.get("ctx", {}):
+        hint = f"use one of {e['ctx']['expected']}"
+    return f"{path}:{_loc(loc)}: {msg}; {hint}"
+
+
 def format_validation_error(path: str, err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
-    lines = []
-    for e in err.errors():
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
-        msg = e["msg"].removeprefix("Value error, ")
-        hint = _HINTS.get(e["type"], "correct the value")
-        if e["type"] == "literal_error" and "expected" in e.get("ctx", {}):
-            hint = f"use one of {e['ctx']['expected']}"
-        lines.append(f"{path}:{_loc(prefix + loc)}: {msg}; {hint}")
-    return lines
+    return [_format_error(path, e, prefix + tuple(e["loc"])) for e in err.errors()]
 
 
 def _read_yaml(path: str) -> tuple[dict[str, Any], str]:
@@ -299,7 +300,11 @@ def _parse_yaml(path: str, raw_text: str) -> dict[str, Any]:
 _EXTEND_KEYS = ("extends", "drop_groups", "add_signals")
 
 
-def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+# Where a merged pack's signal was written: (file, field, index), so an error names that line.
+Origin = tuple[str, str, int]
+
+
+def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ...]) -> tuple[dict[str, Any], str, list[Origin]]:
     def fail(where: str, problem: str) -> PolicyError:
         return PolicyError([f"{path}:{where}: {problem}"])
 
@@ -313,26 +318,49 @@ def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ..
     if not Path(base_path).is_file():
         raise fail("extends", f"the base pack {ref} does not exist ({base_path}); check the path")
     base, base_text = _read_yaml(base_path)
+    signals = base.get("signals") or []
+    origins: list[Origin] = [(base_path, "signals", j) for j in range(len(signals) if isinstance(signals, list) else 0)]
     if "extends" in base:
-        base, base_text = _extend(base_path, base, base_text, (*chain, base_path))
+        base, base_text, origins = _extend(base_path, base, base_text, (*chain, base_path))
+        signals = base.get("signals") or []
     drop = data.get("drop_groups", [])
     add = data.get("add_signals", [])
     if not isinstance(drop, list) or not all(isinstance(g, str) for g in drop):
         raise fail("drop_groups", "write a list of group names")
     if not isinstance(add, list):
         raise fail("add_signals", "write a list of signals (`- type: ...` lines)")
-    signals = base.get("signals") or []
     have = sorted({s["group"] for s in signals if isinstance(s, dict) and isinstance(s.get("group"), str)})
     missing = sorted(set(drop) - set(have))
     if missing:
         raise fail("drop_groups", f"group(s) {missing} are not in the base pack {ref}; its groups are {have}")
     merged = {**base, **{k: v for k, v in data.items() if k not in _EXTEND_KEYS}}
     if "signals" not in data:
-        merged["signals"] = [s for s in signals if not (isinstance(s, dict) and s.get("group") in drop)] + add
+        kept = [k for k, s in enumerate(signals) if not (isinstance(s, dict) and s.get("group") in drop)]
+        merged["signals"] = [signals[k] for k in kept] + add
+        origins = [origins[k] if k < len(origins) else (base_path, "signals", k) for k in kept]
+        origins += [(path, "add_signals", j) for j in range(len(add))]
     elif drop or add:
         raise fail("signals", "a pack that gives its own `signals` replaces the base's; drop `drop_groups` and "
                    "`add_signals`, or `signals`")
-    return merged, f"{base_text}\n# --- extended by {Path(path).name}\n{raw_text}"
+    else:
+        origins = [(path, "signals", j) for j in range(len(data["signals"]) if isinstance(data["signals"], list) else 0)]
+    return merged, f"{base_text}\n# --- extended by {Path(path).name}\n{raw_text}", origins
+
+
+def _signal_errors(path: str, exc: ValidationError, origins: list[Origin] | None, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """Validation errors of a pack, each naming the file and field where the signal was written:
+    in an extending pack, its own `add_signals[j]` or the base's `signals[j]`."""
+    if not origins:
+        return format_validation_error(path, exc, prefix)
+    lines = []
+    for e in exc.errors():
+        loc = prefix + tuple(e["loc"])
+        if len(loc) >= 2 and loc[0] == "signals" and isinstance(loc[1], int) and loc[1] < len(origins):
+            file, field, j = origins[loc[1]]
+            lines.append(_format_error(file, e, (field, j, *loc[2:])))
+        else:
+            lines.append(_format_error(path, e, loc))
+    return lines
 
 
 def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
@@ -345,25 +373,27 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
     else:
         data, raw_text = _parse_yaml(path, text), text
     base = data.get("extends")
+    origins: list[Origin] | None = None
     if base is not None:
-        data, raw_text = _extend(path, data, raw_text, (path,))
+        data, raw_text, origins = _extend(path, data, raw_text, (path,))
     errors: list[str] = []
     try:
         pack = PolicyPack.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(format_validation_error(path, exc)) from None
+        raise PolicyError(_signal_errors(path, exc, origins)) from None
     types = signal_types()
     signals = []
     for i, spec in enumerate(pack.signals):
         st = types.get(spec.type)
         if st is None:
-            errors.append(f"{path}:signals[{i}].type: unknown signal type {spec.type!r}; use one of {sorted(types)}")
+            file, field, j = origins[i] if origins else (path, "signals", i)
+            errors.append(f"{file}:{field}[{j}].type: unknown signal type {spec.type!r}; use one of {sorted(types)}")
             continue
         try:
             context = {"pack_path": path, "pack": data}
             signals.append(st.config_model.model_validate(spec.model_dump(), context=context))
         except ValidationError as exc:
-            errors.extend(format_validation_error(path, exc, ("signals", i)))
+            errors.extend(_signal_errors(path, exc, origins, ("signals", i)))
     require: Expr = ("group", "_")
     try:
         require = parse_require(pack.require)
