@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from collections.abc import Iterable
 from typing import ClassVar
 
 import ahocorasick
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..normalize import fold
+from ..normalize import Normalized, fold
 from .base import Document, Hit, Matcher, SignalRef, SignalType
 
 
@@ -62,73 +62,68 @@ def _syllable(word: str) -> tuple[str, str]:
     return unicodedata.normalize("NFC", "".join(c for c in d if c not in _TONES)), "".join(sorted(c for c in d if c in _TONES))
 
 
-@cache
-def _letter_class(ch: str) -> str:
-    """A regex class of the lowercase letters that fold to the ASCII letter `ch` (a: a à ă ẵ â …)."""
-    if not ch.isalpha():
-        return re.escape(ch)
-    same = [c for c in map(chr, (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)))
-            if c.islower() and fold(c, teencode=False) == ch]
-    return f"[{ch}{''.join(same)}]" if same else ch
+def _rewritten(word: str) -> bool:
+    """Whether the normalizer changes this word beyond its marks (`muaaa`, `app`, `m1nh`): its
+    letters then say nothing about which word was meant."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", word.replace("đ", "d")) if not unicodedata.combining(c))
+    return fold(word, teencode=False) != bare
 
 
 class MarkedTerm:
-    """The check for a term written with Vietnamese marks: does the text hold the term as written
-    (any case, any tone placement), or written without marks, or only words folding alike that
-    are marked otherwise (a collision, not a match)?"""
+    """The written forms of one term of one signal, all with Vietnamese marks, and the judgement of
+    one place where the folded text matched it: the term as written (any case, either tone
+    placement), the term typed without any marks, or a spelling the normalizer undid (`#giaihan`,
+    `m.ì.n.h`, `còn j`, `đã muaaa`, `app` for `áp`) count; the same letters marked otherwise, in any
+    syllable, are another word (`da mùa` is not `đã mua`, `con gì` is not `còn gì`) and do not."""
 
-    __slots__ = ("_finder", "_syllables", "form")
+    __slots__ = ("_words", "forms")
 
-    def __init__(self, text: str) -> None:
-        self.form = unicodedata.normalize("NFC", text).lower()
-        # built on first use: most terms never need more than the substring test
-        self._syllables: list[tuple[str, str]] | None = None
-        self._finder: re.Pattern[str] | None = None
-
-    @property
-    def finder(self) -> re.Pattern[str]:
-        """Every spelling of the term's letters with any marks, whole words, any separators."""
-        if self._finder is None:
-            words = _WORD.findall(self.form)
-            pattern = r"[\W_]+".join("".join(_letter_class(c) for c in fold(w, teencode=False)) for w in words)
-            self._finder = re.compile(rf"(?<!\w){pattern}(?!\w)")
-        return self._finder
-
-    @property
-    def syllables(self) -> list[tuple[str, str]]:
-        if self._syllables is None:
-            self._syllables = [_syllable(w) for w in _WORD.findall(self.form)]
-        return self._syllables
+    def __init__(self, forms: tuple[str, ...]) -> None:
+        self.forms = forms  # NFC, lower case
+        # per form: each word's (letters without tones, tones) and its folded letters
+        self._words = [[(_syllable(w), fold(w, teencode=False)) for w in _WORD.findall(f)] for f in forms]
 
     @staticmethod
-    def of(text: str) -> MarkedTerm | None:
-        """The check for a term, or None when there is nothing to check: a term without marks, or
-        one the normalizer rewrites beyond its marks (teencode, leetspeak), whose forms in a text
-        cannot be told apart by their letters."""
-        if text.isascii():
-            return None
-        words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
-        if not words or " ".join(fold(w, teencode=False) for w in words) != fold(text):
-            return None
-        return MarkedTerm(text)
+    def of(texts: Iterable[str]) -> MarkedTerm | None:
+        """The judgement for the written forms of one term, or None when there is nothing to judge:
+        a form written without marks (it matches every marking, as its author asked), or one the
+        normalizer rewrites beyond its marks (teencode, leetspeak), whose letters cannot be
+        compared with the text's."""
+        forms = []
+        for text in texts:
+            form = unicodedata.normalize("NFC", text).lower()
+            words = _WORD.findall(form)
+            if form.isascii() or not words or " ".join(fold(w, teencode=False) for w in words) != fold(text):
+                return None
+            forms.append(form)
+        return MarkedTerm(tuple(sorted(set(forms))))
 
-    def found_in(self, low: str) -> bool:
-        """`low`: a source's plain text, lowercased. False only when every form of the term's
-        letters in it is marked otherwise, wholly or in part (`con gì` is not `còn gì`); a text
-        that writes it in some other way the normalizer undoes (`#giaihan`, `m.ì.n.h`) keeps the
-        match."""
-        if self.form in low:
+    def exact_count(self, low: str) -> int:
+        """How often a written form stands as whole words in `low` (the source's plain text, lower
+        case): when the folded text matched the term no more often, every match is one of them."""
+        n = 0
+        for form in self.forms:
+            i = low.find(form)
+            while i >= 0:
+                j = i + len(form)
+                if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
+                    n += 1
+                i = low.find(form, j)
+        return n
+
+    def accepts(self, written: str) -> bool:
+        """Whether the text's own characters at one match (`written`) are this term."""
+        s = unicodedata.normalize("NFC", written).lower()
+        if s.isascii() or s in self.forms:
             return True
-        collided = False
-        for m in self.finder.finditer(low):
-            found = m.group()
-            words = _WORD.findall(found)
-            if found.isascii() or len(words) != len(self.syllables):
+        words = _WORD.findall(s)
+        for form_words in self._words:
+            if len(words) != len(form_words):
+                return True  # joined or split by the normalizer (a hashtag, spaced letters): kept
+            if all(_syllable(w) == syl or fold(w, teencode=False) != folded or _rewritten(w)
+                   for w, (syl, folded) in zip(words, form_words, strict=True)):
                 return True
-            if all(_syllable(w) == s for w, s in zip(words, self.syllables, strict=True)):
-                return True
-            collided = True
-        return not collided
+        return False
 
 
 # Compact forms shorter than this are too likely to occur inside unrelated words.
@@ -139,7 +134,6 @@ class _LexiconMatcher(Matcher):
     def __init__(self, refs: list[SignalRef]) -> None:
         self.automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[int, str, float]]] = {}
-        marked: dict[str, MarkedTerm | None] = {}
         for ref in refs:
             cfg: LexiconConfig = ref.config
             for t in cfg.terms:
@@ -151,20 +145,26 @@ class _LexiconMatcher(Matcher):
                     forms.add(compact)
                 for form in forms:
                     entries.setdefault(form, []).append((ref.index, text, weight))
+        checks: dict[frozenset[str], MarkedTerm | None] = {}
         for form, vals in entries.items():
-            # One entry per (signal, term); the strongest weight wins when a pack lists a term twice.
+            # One entry per (signal, term); the strongest weight wins when a pack lists a term twice,
+            # and every way the term was written counts when the text is judged.
             best: dict[tuple[int, str], tuple[float, str]] = {}
+            written: dict[tuple[int, str], set[str]] = {}
             for idx, text, w in vals:
                 key = (idx, "t:" + fold(text))
+                written.setdefault(key, set()).add(text)
                 if key not in best or w > best[key][0]:
                     best[key] = (w, text)
-            packed = tuple(
-                (idx, key, f"term “{text}”", w, marked[text] if text in marked else marked.setdefault(text, MarkedTerm.of(text)))
-                for (idx, key), (w, text) in best.items()
-            )
+            packed = []
+            for k, (w, text) in best.items():
+                texts = frozenset(written[k])
+                if texts not in checks:
+                    checks[texts] = MarkedTerm.of(texts)
+                packed.append((k[0], k[1], f"term “{text}”", w, checks[texts]))
             # The folded text is words between single spaces with a space at each end, so a key
             # wrapped in spaces only ever matches whole words: no boundary checks, no mid-word hits.
-            self.automaton.add_word(f" {form} ", (len(form), packed))
+            self.automaton.add_word(f" {form} ", (len(form), tuple(packed)))
         self.size = len(entries)
         if self.size:
             self.automaton.make_automaton()
@@ -174,24 +174,46 @@ class _LexiconMatcher(Matcher):
             return []
         hits: list[Hit] = []
         for source, norm in doc.sources:
-            low = ""  # the plain text lowercased, once a marked term needs it ("" if it has no marks)
-            lowered = False
+            marked: dict[MarkedTerm, list[Hit]] | None = None  # hits of terms written with marks
             for end_idx, (length, vals) in self.automaton.iter(norm.folded_text):
                 end = end_idx  # the key's closing space is not part of the term
                 start = end - length
                 for ref, key, detail, weight, check in vals:
                     if only is not None and ref not in only:
                         continue
-                    if check is not None:
-                        if not lowered:
-                            lowered = True
-                            low = norm.plain_text.lower()
-                            if low.isascii():
-                                low = ""
-                        if low and check.form not in low and not check.found_in(low):
-                            continue
-                    hits.append(Hit(ref, key, source, "folded", start, end, weight, detail))
+                    hit = Hit(ref, key, source, "folded", start, end, weight, detail)
+                    if check is None:
+                        hits.append(hit)
+                    else:
+                        if marked is None:
+                            marked = {}
+                        marked.setdefault(check, []).append(hit)
+            if marked:
+                hits.extend(self._judged(norm, marked))
         return hits
+
+    @staticmethod
+    def _judged(norm: Normalized, marked: dict[MarkedTerm, list[Hit]]) -> list[Hit]:
+        """The hits of marked terms that are the term, not another word folding alike. Usually
+        settled without locating them: a text without marks, or one holding each term as written
+        at least as often as it matched. Otherwise each match's own characters are read (the
+        folded view's offsets, computed only then)."""
+        low = norm.plain_text.lower()
+        if low.isascii():
+            return [h for hs in marked.values() for h in hs]
+        kept: list[Hit] = []
+        for check, hs in marked.items():
+            places = {(h.start, h.end) for h in hs}
+            if check.exact_count(low) >= len(places):
+                kept.extend(hs)
+                continue
+            view = norm.folded
+            verdict = {}
+            for start, end in places:
+                a, b = view.span(start, end)
+                verdict[(start, end)] = check.accepts(norm.original[a:b])
+            kept.extend(h for h in hs if verdict[(h.start, h.end)])
+        return kept
 
 
 class LexiconSignal(SignalType):
