@@ -217,6 +217,25 @@ def test_a_bad_signal_is_named_where_it_was_written(tmp_path: Path) -> None:
     assert not any("signals[3]" in e or "signals[4]" in e for e in errors), errors
 
 
+def test_errors_through_two_levels_of_extends_and_a_base_without_a_signal_list(tmp_path: Path) -> None:
+    (tmp_path / "g").mkdir()
+    (tmp_path / "m").mkdir()
+    gp = write(tmp_path / "g", GOOD.replace("  - {type: pattern, group: commerce, name: vn_phone}",
+                                            "  - {type: pattern, group: commerce, name: vn_phone}\n"
+                                            "  - {type: lexicon, group: extra, terms: [a], weight: 7}"), "gp.yaml")
+    mid = write(tmp_path / "m", "extends: ../g/gp.yaml\ndrop_groups: [commerce]\nadd_signals:\n"
+                "  - {type: lexicon, group: topic, terms: [b], weight: 5}\nrequire: topic\n", "mid.yaml")
+    child = write(tmp_path, "extends: m/mid.yaml\nadd_signals:\n  - {type: lexicon, group: topic, terms: [c], weight: 9}\n",
+                  "child.yaml")
+    errors = errors_of(child)
+    assert [e.split(": ")[0] for e in errors] == [f"{gp}:signals[2].weight", f"{mid}:add_signals[0].weight",
+                                                  f"{child}:add_signals[0].weight"], errors
+    # A base whose `signals` is a mapping (a forgotten `-`) is a one-line error, not a crash.
+    write(tmp_path, "signals:\n  a: 1\n  b: 2\n", "bad.yaml")
+    errors = errors_of(write(tmp_path, "extends: bad.yaml\n", "c2.yaml"))
+    assert errors == [f"{tmp_path / 'bad.yaml'}:signals: write a list of signals (`- type: ...` lines)"], errors
+
+
 def test_an_extends_cycle_is_an_error_not_a_hang(tmp_path: Path) -> None:
     write(tmp_path, "extends: b.yaml\n", "a.yaml")
     write(tmp_path, "extends: a.yaml\n", "b.yaml")

@@ -318,11 +318,14 @@ def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ..
     if not Path(base_path).is_file():
         raise fail("extends", f"the base pack {ref} does not exist ({base_path}); check the path")
     base, base_text = _read_yaml(base_path)
-    signals = base.get("signals") or []
-    origins: list[Origin] = [(base_path, "signals", j) for j in range(len(signals) if isinstance(signals, list) else 0)]
+    origins: list[Origin] | None = None
     if "extends" in base:
         base, base_text, origins = _extend(base_path, base, base_text, (*chain, base_path))
-        signals = base.get("signals") or []
+    signals = base.get("signals") or []
+    if not isinstance(signals, list):
+        raise PolicyError([f"{base_path}:signals: write a list of signals (`- type: ...` lines)"])
+    if origins is None:
+        origins = [(base_path, "signals", j) for j in range(len(signals))]
     drop = data.get("drop_groups", [])
     add = data.get("add_signals", [])
     if not isinstance(drop, list) or not all(isinstance(g, str) for g in drop):
@@ -337,7 +340,7 @@ def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ..
     if "signals" not in data:
         kept = [k for k, s in enumerate(signals) if not (isinstance(s, dict) and s.get("group") in drop)]
         merged["signals"] = [signals[k] for k in kept] + add
-        origins = [origins[k] if k < len(origins) else (base_path, "signals", k) for k in kept]
+        origins = [origins[k] for k in kept]
         origins += [(path, "add_signals", j) for j in range(len(add))]
     elif drop or add:
         raise fail("signals", "a pack that gives its own `signals` replaces the base's; drop `drop_groups` and "
