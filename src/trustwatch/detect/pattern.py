@@ -34,7 +34,7 @@ BUILTIN: dict[str, str] = {
     # Vietnamese mobiles (03/05/07/08/09 + 8 digits, or +84), landlines (02x), hotlines 1900/1800,
     # with spaces, dots or dashes anywhere between digits.
     "vn_phone": (
-        rf"(?<![\d+])(?:(?:\+|00){_SEP}84{_SEP}\(?0?\)?|0){_SEP}[35789](?:{_SEP}\d){{8}}(?!\d)"
+        rf"(?<![\d+])(?:(?:\+|00){_SEP}84{_SEP}(?:\(?0\)?{_SEP})?|0{_SEP})[35789](?:{_SEP}\d){{8}}(?!\d)"
         rf"|(?<![\d+])0{_SEP}2(?:{_SEP}\d){{9}}(?!\d)"
         rf"|(?<!\d)1[89]00(?:{_SEP}\d){{4,6}}(?!\d)"
     ),
