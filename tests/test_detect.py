@@ -208,10 +208,10 @@ def test_examples_meet_the_published_bar() -> None:
 
 
 def test_blind_posts_keep_their_bar() -> None:
-    # tests/data/blind_posts.jsonl and blind_posts_2.jsonl were written from the published criteria
-    # by engineers who had not read the packs (BENCHMARKS.md, "Topic hint"); their misses have since
-    # been read, so these are guards against regressions, not measures of generalization: macro-F1
-    # 0.939 and 0.950 on 2026-11-27.
+    # tests/data/blind_posts.jsonl, blind_posts_2.jsonl and blind_posts_4.jsonl were written from the
+    # published criteria by engineers who had not read the packs (BENCHMARKS.md); their misses have
+    # since been read, so these are guards against regressions, not measures of generalization:
+    # macro-F1 0.945, 0.953 and 0.942 on 2026-11-27.
     here = Path(__file__).resolve().parent / "data"
     res = evaluate(str(here / "blind_posts.jsonl"))
     assert res["macro_f1"] >= 0.90, res["per_class"]
@@ -219,8 +219,10 @@ def test_blind_posts_keep_their_bar() -> None:
         assert m["precision"] >= 0.88 and m["recall"] >= 0.85, (cat, m)
     res = evaluate(str(here / "blind_posts_2.jsonl"))
     assert res["macro_f1"] >= 0.92, res["per_class"]
+    res = evaluate(str(here / "blind_posts_4.jsonl"))  # read for tuning too: 0.898 unread, 0.942 after
+    assert res["macro_f1"] >= 0.92, res["per_class"]
     # blind_posts_3.jsonl was written the same way on 2026-11-27 and is measured only, never read
-    # for tuning (0.908 before that day's pattern additions, 0.918 after): a drop below 0.89 is a
+    # for tuning (0.908 before that day's pattern additions, 0.916 after): a drop below 0.89 is a
     # regression.
     res = evaluate(str(here / "blind_posts_3.jsonl"))
     assert res["macro_f1"] >= 0.89, res["per_class"]
