@@ -350,16 +350,19 @@ def _extend(path: str, data: dict[str, Any], raw_text: str, chain: tuple[str, ..
     return merged, f"{base_text}\n# --- extended by {Path(path).name}\n{raw_text}", origins
 
 
+def _origin(path: str, origins: list[Origin] | None, i: int) -> Origin:
+    """Where signal i of a pack was written: in an extending pack, its own `add_signals[j]` or the
+    base's `signals[j]`; otherwise the pack's own `signals[i]`."""
+    return origins[i] if origins and i < len(origins) else (path, "signals", i)
+
+
 def _signal_errors(path: str, exc: ValidationError, origins: list[Origin] | None, prefix: tuple[Any, ...] = ()) -> list[str]:
-    """Validation errors of a pack, each naming the file and field where the signal was written:
-    in an extending pack, its own `add_signals[j]` or the base's `signals[j]`."""
-    if not origins:
-        return format_validation_error(path, exc, prefix)
+    """Validation errors of a pack, each naming the file and field where it was written."""
     lines = []
     for e in exc.errors():
         loc = prefix + tuple(e["loc"])
-        if len(loc) >= 2 and loc[0] == "signals" and isinstance(loc[1], int) and loc[1] < len(origins):
-            file, field, j = origins[loc[1]]
+        if len(loc) >= 2 and loc[0] == "signals" and isinstance(loc[1], int):
+            file, field, j = _origin(path, origins, loc[1])
             lines.append(_format_error(file, e, (field, j, *loc[2:])))
         else:
             lines.append(_format_error(path, e, loc))
@@ -389,7 +392,7 @@ def load_pack(path: str | Path, text: str | None = None) -> LoadedPack:
     for i, spec in enumerate(pack.signals):
         st = types.get(spec.type)
         if st is None:
-            file, field, j = origins[i] if origins else (path, "signals", i)
+            file, field, j = _origin(path, origins, i)
             errors.append(f"{file}:{field}[{j}].type: unknown signal type {spec.type!r}; use one of {sorted(types)}")
             continue
         try:
