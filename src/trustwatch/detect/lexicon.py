@@ -133,7 +133,7 @@ _MIN_COMPACT = 6
 class _LexiconMatcher(Matcher):
     def __init__(self, refs: list[SignalRef]) -> None:
         self.automaton = ahocorasick.Automaton()
-        entries: dict[str, list[tuple[int, str, float]]] = {}
+        entries: dict[str, list[tuple[int, str, float, str]]] = {}
         for ref in refs:
             cfg: LexiconConfig = ref.config
             for t in cfg.terms:
@@ -144,15 +144,15 @@ class _LexiconMatcher(Matcher):
                 if cfg.compact and " " in folded and len(compact) >= _MIN_COMPACT:
                     forms.add(compact)
                 for form in forms:
-                    entries.setdefault(form, []).append((ref.index, text, weight))
+                    entries.setdefault(form, []).append((ref.index, text, weight, folded))
         checks: dict[frozenset[str], MarkedTerm | None] = {}
         for form, vals in entries.items():
             # One entry per (signal, term); the strongest weight wins when a pack lists a term twice,
             # and every way the term was written counts when the text is judged.
             best: dict[tuple[int, str], tuple[float, str]] = {}
             written: dict[tuple[int, str], set[str]] = {}
-            for idx, text, w in vals:
-                key = (idx, "t:" + fold(text))
+            for idx, text, w, folded in vals:
+                key = (idx, "t:" + folded)
                 written.setdefault(key, set()).add(text)
                 if key not in best or w > best[key][0]:
                     best[key] = (w, text)
