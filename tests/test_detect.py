@@ -47,6 +47,19 @@ def detector() -> Detector:
         ("Kem chống nắng mình xài cả mùa hè, tuýp to có 159k thôi, link sp nằm ở phần bình luận nha", "undisclosed_ad"),
         ("Bình giữ nhiệt này giữ đá tới tối luôn, 2 bình 320k, ai cần thì inbox em gửi link", "undisclosed_ad"),
         ("Mình học tiếng Nhật bằng app này được nửa năm rồi, gõ THUY30 khi đăng ký là giảm 30%, link ở hồ sơ", "undisclosed_ad"),
+        # mechanisms from blind set 5's misses, in wordings of our own: a donation to a personal
+        # account, an insider, an emergency, a deposit for what cannot be seen, an official who wants
+        # secrecy, a code sent "by mistake", a hack tool sold for a betting game
+        ("Đoàn thiện nguyện tụi mình đang quyên góp cho bà con vùng sạt lở, quỹ chung đang bị phong tỏa nên mọi người gửi vào tài khoản cá nhân của mình 0071 0003 3322 Vietcombank nhé", "scam"),
+        ("Làm lại cà vẹt xe bị mất trong 2 ngày, có người trong sở lo hết, phí trọn gói 4tr, chuyển khoản trước 50% nha", "scam"),
+        ("Hi, this is the school nurse, your daughter had an accident in PE class and needs surgery. Please transfer immediately $1,200 to the hospital account 4410 2231 so we can start", "scam"),
+        ("Studio apartment downtown $600/month. The owner is currently abroad so I can't show the apartment, send the first month's deposit by Zelle and I'll mail the keys", "scam"),
+        ("This is Inspector Lee from the financial crimes unit. Your account is part of a money laundering investigation. Move all your savings to the protected account we give you and do not tell your bank.", "scam"),
+        ("hey sorry, I mistakenly typed your number for my verification code, can you forward me the 6-digit code you just got?", "scam"),
+        ("Bán tool hack nổ hũ can thiệp vào server, bao ăn 100%, giá 1tr5 chuyển khoản trước gửi key", "scam"),
+        # a creator's own referral link and code for a betting app is undisclosed advertising too
+        ("Tối qua live quay slot trúng 9 củ 😆 ae đăng ký qua link giới thiệu của mình trong phần mô tả nhé, nhập thêm mã QUAY9 được tặng 50k", "undisclosed_ad"),
+        ("this blackjack site pays out in minutes, I play there every night. sign up with my code JESS25 for a 100% match", "undisclosed_ad"),
     ],
 )
 def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str) -> None:
@@ -78,6 +91,12 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "the desk lamp I read with every night (affiliate) is linked in my bio, 20% off this week",
         "Tiệm Gốm Nhà Mây vừa ra lò bộ chén men lam, giá 420k/bộ, đặt hàng qua link ở bio hoặc ghé tiệm nhé",
         "Da mùa đông của mình khô lắm, đã mua kem dưỡng ở tiệm thuốc gần nhà, giá 120k, xài ổn.",
+        # a warning that says how the genuine party behaves; a learner who takes no clients; a
+        # debunking article; unmarked "mà mình" is not "mã mình"
+        "Shipper thật không bao giờ bắt bạn chuyển khoản phí lưu kho qua link, gặp tin nhắn như vậy thì chặn ngay nhé 0912 345 678 là số giả đó.",
+        "Em mới học tarot, hôm nay chia sẻ cách trải bài 3 lá cho mọi người tự làm ở nhà. Em chưa nhận trải bài cho ai đâu ạ, phí học khóa này 0đ, mọi người comment lá mình rút được nhé 🔮",
+        "Thần số học có đáng tin không? Các nhà tâm lý nói không có cơ sở khoa học, mọi người đọc cho vui, liên hệ chuyên gia tâm lý nếu cần lời khuyên thật.",
+        "Phim dau tien ma minh xem cua dao dien nay, link trailer chinh thuc o binh luan, hay that su",
     ],
 )
 def test_news_warnings_culture_and_disclosed_ads_are_not_flagged(detector: Detector, text: str) -> None:
@@ -207,6 +226,13 @@ def test_examples_meet_the_published_bar() -> None:
         assert m["precision"] >= 0.95 and m["recall"] >= 0.95, (cat, m)
 
 
+def test_a_gambling_operators_own_code_is_not_undisclosed_advertising(detector: Detector) -> None:
+    # the operator advertising itself is the gambling category only; the creator's own tie is what
+    # makes it undisclosed advertising as well (see the test above)
+    result = detector.detect_text("NhaCaiX88 khuyến mãi nạp đầu 200%, đăng ký tại link trong mô tả, nhập mã X88VIP nhận 100k")
+    assert result["categories"]["gambling"] and not result["categories"]["undisclosed_ad"], result["category_scores"]
+
+
 def test_blind_posts_keep_their_bar() -> None:
     # tests/data/blind_posts.jsonl, blind_posts_2.jsonl and blind_posts_4.jsonl were written from the
     # published criteria by engineers who had not read the packs (BENCHMARKS.md); their misses have
@@ -221,11 +247,13 @@ def test_blind_posts_keep_their_bar() -> None:
     assert res["macro_f1"] >= 0.92, res["per_class"]
     res = evaluate(str(here / "blind_posts_4.jsonl"))  # read for tuning too: 0.898 unread, 0.942 after
     assert res["macro_f1"] >= 0.92, res["per_class"]
+    res = evaluate(str(here / "blind_posts_5.jsonl"))  # 0.903 unread (2026-11-27), then read
+    assert res["macro_f1"] >= 0.94, res["per_class"]
     # blind_posts_3.jsonl was written the same way on 2026-11-27 and is measured only, never read
-    # for tuning (0.908 before that day's pattern additions, 0.916 after): a drop below 0.89 is a
-    # regression.
+    # for tuning (0.908 before that day's pattern additions, 0.916 after, 0.924 after blind set 5's
+    # round): a drop below 0.90 is a regression.
     res = evaluate(str(here / "blind_posts_3.jsonl"))
-    assert res["macro_f1"] >= 0.89, res["per_class"]
+    assert res["macro_f1"] >= 0.90, res["per_class"]
 
 
 NESTED = """
