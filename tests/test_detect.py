@@ -176,6 +176,10 @@ def test_regex_planning_finds_exactly_what_a_full_scan_finds(detector: Detector)
         (r"(?:1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{4}", {"1", "("} | set("0123456789"), None),  # options first
         (r"(?:[a-z0-9-]+\.){1,3}(?:com|io)\b", None, {".com", ".io"}),  # a repeat's ending joins what follows
         (r"\d+\s*(?:k|tr)\b", set("0123456789"), None),
+        # a branch that would make too many prefixes ends them, and nothing after it is appended
+        # (an earlier version went on and appended the next literal: "ax z", never in the text)
+        ("(?:" + "|".join(c + "x" for c in "abcdefghijklmnopqrstu") + ") (?:" + "|".join(c + "y" for c in "abcdefghijklmnopqrst") + ")z",
+         {c + "x " for c in "abcdefghijklmnopqrstu"}, None),
     ],
 )
 def test_regex_planning_reads_literal_prefixes_and_required_literals(regex: str, prefixes: set[str] | None, required: set[str] | None) -> None:

@@ -252,9 +252,12 @@ def _prefixes(items: list[Any]) -> set[str] | None:
             return _prefixes(list(av[2]))
         if lit is None or "" in lit:
             return None if current == {""} else current
-        current = _join(current, lit)
-        if current is None:
-            return None
+        joined = _join(current, lit)
+        if joined is None or joined is current:
+            # too many combinations to go on: the literals so far start every match, and nothing
+            # after this item may be appended to them
+            return joined
+        current = joined
     return None if current == {""} else current
 
 
