@@ -60,6 +60,9 @@ def detector() -> Detector:
         # a creator's own referral link and code for a betting app is undisclosed advertising too
         ("Tối qua live quay slot trúng 9 củ 😆 ae đăng ký qua link giới thiệu của mình trong phần mô tả nhé, nhập thêm mã QUAY9 được tặng 50k", "undisclosed_ad"),
         ("this blackjack site pays out in minutes, I play there every night. sign up with my code JESS25 for a 100% match", "undisclosed_ad"),
+        # a negation that rules out one kind of reading only is still an offer; a boast is not a debunking
+        ("Mình không nhận xem free nha, bói bài tarot 200k/lượt, inbox Zalo 0912345678.", "superstition_service"),
+        ("There is no evidence stronger than my clients' results. Book a tarot reading for $50 at https://tarot.example.com", "superstition_service"),
     ],
 )
 def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str) -> None:
@@ -97,6 +100,18 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "Em mới học tarot, hôm nay chia sẻ cách trải bài 3 lá cho mọi người tự làm ở nhà. Em chưa nhận trải bài cho ai đâu ạ, phí học khóa này 0đ, mọi người comment lá mình rút được nhé 🔮",
         "Thần số học có đáng tin không? Các nhà tâm lý nói không có cơ sở khoa học, mọi người đọc cho vui, liên hệ chuyên gia tâm lý nếu cần lời khuyên thật.",
         "Phim dau tien ma minh xem cua dao dien nay, link trailer chinh thuc o binh luan, hay that su",
+        # ordinary posts that the first draft of blind set 5's patterns flagged (review, 2026-11-27)
+        "Lương tháng này công ty chuyển vào tài khoản cá nhân của mình rồi nhé, ai chưa nhận thì báo kế toán.",
+        "Chủ nhà đang ở nước ngoài, em là quản lý. Căn hộ 2PN 8tr/tháng, xem nhà trực tiếp thứ 7, liên hệ 0912345678.",
+        "Ngân hàng nhắc: không được nói với ai mã OTP, kể cả nhân viên ngân hàng. Hotline 1900 545413.",
+        "Phim Nội gián (The Departed) chiếu lại cuối tuần, vé 90k, đặt tại https://cgv.vn",
+        "Personal training: 3 medium sessions a week, $40/session, book at https://gym.example.com",
+        "I accidentally applied the wrong promo code to my order #5512, please call me back at 555-123-4567.",
+        "Best pain relief cream I've tried, it ships directly to my door every month. Order at https://shop.example.com",
+        "Our fundraiser is registered with the state; donations go to the foundation account, not a personal PayPal.",
+        "Code mình viết hôm qua chạy chậm quá, ai review giúp với, giá thuê server 200k/tháng.",
+        "Lớp làm bánh cuối tuần: học phí 500k, tiền cọc nguyên liệu 200k, đăng ký qua Zalo 0912345678.",
+        "Hội Chữ thập đỏ phường thông báo: chương trình quyên góp áo ấm chỉ nhận qua tài khoản mang tên hội, không nhận tiền qua tài khoản cá nhân của bất kỳ ai. Mọi thắc mắc gọi 0236 3822 111.",
     ],
 )
 def test_news_warnings_culture_and_disclosed_ads_are_not_flagged(detector: Detector, text: str) -> None:
@@ -230,11 +245,15 @@ def test_examples_meet_the_published_bar() -> None:
         assert m["precision"] >= 0.95 and m["recall"] >= 0.95, (cat, m)
 
 
-def test_a_gambling_operators_own_code_is_not_undisclosed_advertising(detector: Detector) -> None:
+def test_gambling_posts_that_are_nothing_more(detector: Detector) -> None:
     # the operator advertising itself is the gambling category only; the creator's own tie is what
     # makes it undisclosed advertising as well (see the test above)
     result = detector.detect_text("NhaCaiX88 khuyến mãi nạp đầu 200%, đăng ký tại link trong mô tả, nhập mã X88VIP nhận 100k")
     assert result["categories"]["gambling"] and not result["categories"]["undisclosed_ad"], result["category_scores"]
+    # a tipster's boasts are gambling, not a scam: only a hack tool or betting with the reader's money
+    # lifts the betting veto
+    result = detector.detect_text("Kèo thơm hôm nay MU vs Chelsea, đánh là ăn, không thể thua! Inbox Zalo 0912345678 nhận kèo.")
+    assert result["categories"]["gambling"] and not result["categories"]["scam"], result["category_scores"]
 
 
 def test_blind_posts_keep_their_bar() -> None:
