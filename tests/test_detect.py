@@ -60,6 +60,12 @@ def detector() -> Detector:
         # a creator's own referral link and code for a betting app is undisclosed advertising too
         ("Tối qua live quay slot trúng 9 củ 😆 ae đăng ký qua link giới thiệu của mình trong phần mô tả nhé, nhập thêm mã QUAY9 được tặng 50k", "undisclosed_ad"),
         ("this blackjack site pays out in minutes, I play there every night. sign up with my code JESS25 for a 100% match", "undisclosed_ad"),
+        # blind set 6's mechanisms in our own words: a paid account unlock, payment in gift cards, pay
+        # in and get triple back, a "backup page" with a verification fee
+        ("Nhận mở khóa tài khoản Zalo bị khóa, bị hack, 100% thành công, phí 300k chuyển trước, liên hệ 0912 111 222", "scam"),
+        ("Your spirit guide says the curse will spread to your children. Lifting it costs $250, pay with gift cards and send me the codes tonight.", "scam"),
+        ("Góp 3tr vào quỹ, sau 20 ngày nhận về 9tr, giới thiệu bạn bè có thưởng, ib mình nhé", "scam"),
+        ("Trang dự phòng của ca sĩ Minh Anh (trang chính bị khóa) tặng 30 iPhone cho fan, chỉ cần chuyển phí xác minh 99k qua momo 0903 222 111", "scam"),
         # a negation that rules out one kind of reading only is still an offer; a boast is not a debunking
         ("Mình không nhận xem free nha, bói bài tarot 200k/lượt, inbox Zalo 0912345678.", "superstition_service"),
         ("There is no evidence stronger than my clients' results. Book a tarot reading for $50 at https://tarot.example.com", "superstition_service"),
@@ -100,6 +106,10 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "Em mới học tarot, hôm nay chia sẻ cách trải bài 3 lá cho mọi người tự làm ở nhà. Em chưa nhận trải bài cho ai đâu ạ, phí học khóa này 0đ, mọi người comment lá mình rút được nhé 🔮",
         "Thần số học có đáng tin không? Các nhà tâm lý nói không có cơ sở khoa học, mọi người đọc cho vui, liên hệ chuyên gia tâm lý nếu cần lời khuyên thật.",
         "Phim dau tien ma minh xem cua dao dien nay, link trailer chinh thuc o binh luan, hay that su",
+        "Ai đang gặp vấn đề về mụn ib e chỉ cách hết sạch sau 2 tuần nhé 😋",
+        "Cơ quan thuế không gửi link qua tin nhắn và không yêu cầu cung cấp mã OTP, người dân lưu ý kẻo mất tiền oan 5tr như nhà mình.",
+        "Mẹ mình suýt bị lừa 50tr vì cuộc gọi giả công an, mọi người nhắc ông bà giùm: công an không gọi điện bắt chuyển tiền qua tài khoản đâu.",
+        "Cảnh báo: các trang nhận mở khóa Facebook thu phí 500k đều là lừa đảo, đừng chuyển tiền cho họ.",
         # ordinary posts that the first draft of blind set 5's patterns flagged (review, 2026-11-27)
         "Lương tháng này công ty chuyển vào tài khoản cá nhân của mình rồi nhé, ai chưa nhận thì báo kế toán.",
         "Chủ nhà đang ở nước ngoài, em là quản lý. Căn hộ 2PN 8tr/tháng, xem nhà trực tiếp thứ 7, liên hệ 0912345678.",
@@ -271,6 +281,8 @@ def test_blind_posts_keep_their_bar() -> None:
     res = evaluate(str(here / "blind_posts_4.jsonl"))  # read for tuning too: 0.898 unread, 0.942 after
     assert res["macro_f1"] >= 0.92, res["per_class"]
     res = evaluate(str(here / "blind_posts_5.jsonl"))  # 0.903 unread (2026-11-27), then read
+    assert res["macro_f1"] >= 0.94, res["per_class"]
+    res = evaluate(str(here / "blind_posts_6.jsonl"))  # 0.922 unread (2026-11-27), then read
     assert res["macro_f1"] >= 0.94, res["per_class"]
     # blind_posts_3.jsonl was written the same way on 2026-11-27 and is measured only, never read
     # for tuning (0.908 before that day's pattern additions, 0.916 after, 0.924 after blind set 5's
