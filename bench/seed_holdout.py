@@ -9,8 +9,8 @@ tests/data/holdout_posts.jsonl (written independently of the packs), tests/data/
 (written by an engineer who had not read the packs, from the published criteria only; its misses
 have since been read and the packs widened from them), tests/data/blind_posts_2.jsonl (written
 the same way on 2026-11-27; read for tuning later that day), tests/data/blind_posts_4.jsonl (the
-same; measured once unread, then read), tests/data/blind_posts_5.jsonl and blind_posts_6.jsonl (the same, 2026-11-27
-evening) and tests/data/blind_posts_3.jsonl (written the same way on 2026-11-27, measured only,
+same; measured once unread, then read), tests/data/blind_posts_5.jsonl, blind_posts_6.jsonl and blind_posts_7.jsonl (the
+same, 2026-11-27 evening) and tests/data/blind_posts_3.jsonl (written the same way on 2026-11-27, measured only,
 never read for tuning). For each
 file and category: precision and recall of each edition, and how many positives the lexicon-only
 packs miss that each classifier edition catches. Writes bench/out/seed_holdout.json.
@@ -33,7 +33,7 @@ from trustwatch.models import Quarantined
 DEFAULT_FILES = [HERE.parent / "learn_data" / "seed_holdout.jsonl", HERE.parent / "tests" / "data" / "holdout_posts.jsonl",
                  HERE.parent / "tests" / "data" / "blind_posts.jsonl", HERE.parent / "tests" / "data" / "blind_posts_2.jsonl",
                  HERE.parent / "tests" / "data" / "blind_posts_4.jsonl", HERE.parent / "tests" / "data" / "blind_posts_5.jsonl",
-                 HERE.parent / "tests" / "data" / "blind_posts_6.jsonl",
+                 HERE.parent / "tests" / "data" / "blind_posts_6.jsonl", HERE.parent / "tests" / "data" / "blind_posts_7.jsonl",
                  HERE.parent / "tests" / "data" / "blind_posts_3.jsonl"]
 EDITIONS = ("lexicon", "default", "learned")
 

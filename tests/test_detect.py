@@ -66,6 +66,12 @@ def detector() -> Detector:
         ("Your spirit guide says the curse will spread to your children. Lifting it costs $250, pay with gift cards and send me the codes tonight.", "scam"),
         ("Góp 3tr vào quỹ, sau 20 ngày nhận về 9tr, giới thiệu bạn bè có thưởng, ib mình nhé", "scam"),
         ("Trang dự phòng của ca sĩ Minh Anh (trang chính bị khóa) tặng 30 iPhone cho fan, chỉ cần chuyển phí xác minh 99k qua momo 0903 222 111", "scam"),
+        # blind set 7's mechanisms in our own words: a person who takes bets and says how wins are
+        # paid, an e-wallet odd-or-even game, a seed-phrase airdrop, a vote that asks for a log-in
+        ("Em nhận ghi kèo Ngoại hạng Anh qua zalo, chấp nửa trái, thắng em trả luôn trong ngày, thua ck cuối ngày", "gambling"),
+        ("Chẵn lẻ momo: chuyển 20k vào ví, số cuối mã giao dịch chẵn ăn x1.9, trả thưởng trong 30 giây", "gambling"),
+        ("🚀 Airdrop 300 USDT cho 500 ví đầu tiên, kết nối ví và nhập cụm từ khôi phục để nhận nhé", "scam"),
+        ("Nhờ mọi người bình chọn cho bé nhà em ở cuộc thi ảnh, vào link rồi đăng nhập bằng facebook là vote được ạ: bechonanh.example/vote", "scam"),
         # a negation that rules out one kind of reading only is still an offer; a boast is not a debunking
         ("Mình không nhận xem free nha, bói bài tarot 200k/lượt, inbox Zalo 0912345678.", "superstition_service"),
         ("There is no evidence stronger than my clients' results. Book a tarot reading for $50 at https://tarot.example.com", "superstition_service"),
@@ -110,6 +116,9 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "Cơ quan thuế không gửi link qua tin nhắn và không yêu cầu cung cấp mã OTP, người dân lưu ý kẻo mất tiền oan 5tr như nhà mình.",
         "Mẹ mình suýt bị lừa 50tr vì cuộc gọi giả công an, mọi người nhắc ông bà giùm: công an không gọi điện bắt chuyển tiền qua tài khoản đâu.",
         "Cảnh báo: các trang nhận mở khóa Facebook thu phí 500k đều là lừa đảo, đừng chuyển tiền cho họ.",
+        "Ban quản lý thông báo: phí gửi xe tháng 1 thu tại văn phòng, BQL không nhận chuyển khoản qua tài khoản cá nhân nhân viên. Hotline 0283 822 1111.",
+        "Cục An ninh mạng khuyến cáo người dân không truy cập các trang cá cược, nổ hũ trực tuyến, không nạp tiền vì không được pháp luật bảo vệ.",
+        "The school charity run raised $4,000! Thanks to everyone who donated. My personal account of the day is on the blog.",
         # ordinary posts that the first draft of blind set 5's patterns flagged (review, 2026-11-27)
         "Lương tháng này công ty chuyển vào tài khoản cá nhân của mình rồi nhé, ai chưa nhận thì báo kế toán.",
         "Chủ nhà đang ở nước ngoài, em là quản lý. Căn hộ 2PN 8tr/tháng, xem nhà trực tiếp thứ 7, liên hệ 0912345678.",
@@ -284,6 +293,8 @@ def test_blind_posts_keep_their_bar() -> None:
     assert res["macro_f1"] >= 0.94, res["per_class"]
     res = evaluate(str(here / "blind_posts_6.jsonl"))  # 0.922 unread (2026-11-27), then read
     assert res["macro_f1"] >= 0.94, res["per_class"]
+    res = evaluate(str(here / "blind_posts_7.jsonl"))  # 0.866 unread (2026-11-27), then read
+    assert res["macro_f1"] >= 0.91, res["per_class"]
     # blind_posts_3.jsonl was written the same way on 2026-11-27 and is measured only, never read
     # for tuning (0.908 before that day's pattern additions, 0.916 after, 0.924 after blind set 5's
     # round): a drop below 0.90 is a regression.
