@@ -143,6 +143,36 @@ def test_require_fuzzy_logic(expr: str, scores: dict, value: float) -> None:
     assert upper(scores, frozenset("abcd")) >= 0.0
 
 
+def _bound(e, s: dict, o: frozenset, upper: bool) -> float:
+    # the plain reading of a compiled expression: and = min, or = max, not = 1 - x; with `upper`,
+    # an open group may still rise to 1 (and under `not`, the bound flips)
+    if e[0] == "group":
+        return 1.0 if upper and e[1] in o else s.get(e[1], 0.0)
+    if e[0] == "not":
+        return 1.0 - _bound(e[1], s, o, not upper)
+    a, b = _bound(e[1], s, o, upper), _bound(e[2], s, o, upper)
+    return min(a, b) if e[0] == "and" else max(a, b)
+
+
+def test_compiled_require_equals_its_plain_reading_on_the_shipped_packs() -> None:
+    # compile_expr writes min/max out and skips a side that cannot change the result; on every
+    # shipped pack's `require`, random scores (many of them 0 or 1) and random open groups, value and
+    # upper bound must equal min/max exactly
+    import random
+
+    from trustwatch.policy import expr_groups
+
+    rng = random.Random(5)
+    for p in load_packs():
+        value, upper = compile_expr(p.require)
+        groups = sorted(expr_groups(p.require))
+        for _ in range(3000):
+            s = {g: rng.choice((0.0, 1.0, rng.random(), rng.random())) for g in groups if rng.random() < 0.6}
+            o = frozenset(g for g in groups if rng.random() < 0.3)
+            assert value(s, frozenset()) == _bound(p.require, s, frozenset(), False), (p.id, s)
+            assert upper(s, o) == _bound(p.require, s, o, True), (p.id, s, o)
+
+
 def test_shipped_packs_load_and_cover_the_four_categories() -> None:
     packs = {p.id: p for p in load_packs()}
     assert {"superstition_service", "scam", "undisclosed_ad", "gambling"} <= set(packs)

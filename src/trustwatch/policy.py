@@ -187,6 +187,8 @@ def compile_expr(expr: Expr) -> tuple[Any, Any]:
     its value (open groups count as their current score) and its upper bound (open groups may
     still rise to 1). Evaluated for every pack of every post, so it is generated once as code."""
 
+    names = iter(range(1 << 30))
+
     def gen(e: Expr, upper: bool) -> str:
         kind = e[0]
         if kind == "group":
@@ -194,8 +196,13 @@ def compile_expr(expr: Expr) -> tuple[Any, Any]:
             return f"(1.0 if {e[1]!r} in o else {cur})" if upper else cur
         if kind == "not":
             return f"(1.0 - {gen(e[1], not upper)})"
-        fn = "min" if kind == "and" else "max"
-        return f"{fn}({gen(e[1], upper)}, {gen(e[2], upper)})"
+        # min / max written out, with the second side skipped when the first settles it (most
+        # groups of most posts score 0): the same numbers as min() and max(), without their calls
+        a, b = f"_{next(names)}", f"_{next(names)}"
+        left, right = gen(e[1], upper), gen(e[2], upper)
+        if kind == "and":
+            return f"(0.0 if ({a} := {left}) <= 0.0 else ({a} if {a} <= ({b} := {right}) else {b}))"
+        return f"(1.0 if ({a} := {left}) >= 1.0 else ({a} if {a} >= ({b} := {right}) else {b}))"
 
     value = eval(f"lambda s, o: {gen(expr, False)}")  # safe: group names are identifiers from the parser, quoted by repr
     upper = eval(f"lambda s, o: {gen(expr, True)}")
