@@ -60,6 +60,8 @@ def detector() -> Detector:
         # a creator's own referral link and code for a betting app is undisclosed advertising too
         ("Tối qua live quay slot trúng 9 củ 😆 ae đăng ký qua link giới thiệu của mình trong phần mô tả nhé, nhập thêm mã QUAY9 được tặng 50k", "undisclosed_ad"),
         ("this blackjack site pays out in minutes, I play there every night. sign up with my code JESS25 for a 100% match", "undisclosed_ad"),
+        ("Huge win on the crash game tonight 🚀 my link in the description gets you 100 free spins and a deposit bonus", "undisclosed_ad"),
+        ("Nổ hũ trúng 30 củ tối qua ae ơi 🎰 tải game ở link mô tả, nhập mã của kênh HUNGVIP được tặng 88k", "undisclosed_ad"),
         # blind set 6's mechanisms in our own words: a paid account unlock, payment in gift cards, pay
         # in and get triple back, a "backup page" with a verification fee
         ("Nhận mở khóa tài khoản Zalo bị khóa, bị hack, 100% thành công, phí 300k chuyển trước, liên hệ 0912 111 222", "scam"),
@@ -119,6 +121,7 @@ def test_harmful_posts_are_flagged(detector: Detector, text: str, category: str)
         "Ban quản lý thông báo: phí gửi xe tháng 1 thu tại văn phòng, BQL không nhận chuyển khoản qua tài khoản cá nhân nhân viên. Hotline 0283 822 1111.",
         "Cục An ninh mạng khuyến cáo người dân không truy cập các trang cá cược, nổ hũ trực tuyến, không nạp tiền vì không được pháp luật bảo vệ.",
         "The school charity run raised $4,000! Thanks to everyone who donated. My personal account of the day is on the blog.",
+        "Disclosure: affiliate link below, I earn credit if you sign up. This standing desk fixed my back pain: desks.example/?ref=lan",
         # ordinary posts that the first draft of blind set 5's patterns flagged (review, 2026-11-27)
         "Lương tháng này công ty chuyển vào tài khoản cá nhân của mình rồi nhé, ai chưa nhận thì báo kế toán.",
         "Chủ nhà đang ở nước ngoài, em là quản lý. Căn hộ 2PN 8tr/tháng, xem nhà trực tiếp thứ 7, liên hệ 0912345678.",
