@@ -215,11 +215,7 @@ class Detector:
         flagged_ids: set[str] = set()
         for pack_id, threshold, value, empty_score, is_shadow in self._final_plan:
             gs = group_scores.get(pack_id)
-            if gs is None:
-                score = empty_score
-            else:
-                v = value(gs, _NONE)
-                score = round(0.0 if v < 0.0 else 1.0 if v > 1.0 else v, 4)
+            score = empty_score if gs is None else round(max(0.0, min(1.0, value(gs, _NONE))), 4)
             if is_shadow:
                 shadow[pack_id] = score
                 continue
