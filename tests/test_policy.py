@@ -156,21 +156,23 @@ def _bound(e, s: dict, o: frozenset, upper: bool) -> float:
 
 def test_compiled_require_equals_its_plain_reading_on_the_shipped_packs() -> None:
     # compile_expr writes min/max out and skips a side that cannot change the result; on every
-    # shipped pack's `require`, random scores (many of them 0 or 1) and random open groups, value and
-    # upper bound must equal min/max exactly
+    # shipped pack's `require` and its negation, random scores (many of them 0 or 1) and random open
+    # groups, value and upper bound must equal min/max exactly
     import random
 
     from trustwatch.policy import expr_groups
 
     rng = random.Random(5)
     for p in load_packs():
-        value, upper = compile_expr(p.require)
         groups = sorted(expr_groups(p.require))
-        for _ in range(3000):
-            s = {g: rng.choice((0.0, 1.0, rng.random(), rng.random())) for g in groups if rng.random() < 0.6}
-            o = frozenset(g for g in groups if rng.random() < 0.3)
-            assert value(s, frozenset()) == _bound(p.require, s, frozenset(), False), (p.id, s)
-            assert upper(s, o) == _bound(p.require, s, o, True), (p.id, s, o)
+        for expr in (p.require, ("not", p.require)):  # the engine compiles both (bound and lower bound)
+            value, upper = compile_expr(expr)
+            for _ in range(2000):
+                s = {g: rng.choice((0.0, 1.0, rng.random(), rng.random())) for g in groups if rng.random() < 0.6}
+                o = frozenset(g for g in groups if rng.random() < 0.3)
+                assert value(s, frozenset()) == _bound(expr, s, frozenset(), False), (p.id, s)
+                assert value(s, o) == _bound(expr, s, o, False), (p.id, s, o)
+                assert upper(s, o) == _bound(expr, s, o, True), (p.id, s, o)
 
 
 def test_shipped_packs_load_and_cover_the_four_categories() -> None:
