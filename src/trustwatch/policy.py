@@ -8,6 +8,7 @@ an operator fixes a pack in one pass instead of one error per run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -187,7 +188,7 @@ def compile_expr(expr: Expr) -> tuple[Any, Any]:
     its value (open groups count as their current score) and its upper bound (open groups may
     still rise to 1). Evaluated for every pack of every post, so it is generated once as code."""
 
-    names = iter(range(1 << 30))
+    names = itertools.count()  # a fresh pair of variable names for each and/or
 
     def gen(e: Expr, upper: bool) -> str:
         kind = e[0]
