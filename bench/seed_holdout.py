@@ -11,7 +11,9 @@ have since been read and the packs widened from them), tests/data/blind_posts_2.
 the same way on 2026-11-27; read for tuning later that day), tests/data/blind_posts_4.jsonl (the
 same; measured once unread, then read), tests/data/blind_posts_5.jsonl, blind_posts_6.jsonl and blind_posts_7.jsonl (the
 same, 2026-11-27 evening) and tests/data/blind_posts_3.jsonl (written the same way on 2026-11-27, measured only,
-never read for tuning). For each
+never read for tuning). Since 2026-11-27 (late) the seed classifiers are also trained on the read
+blind sets (1, 2, 4, 5, 6, 7; scripts/build_seed_classifiers.py), so on those files the classifier
+editions' figures are not held-out ones; seed_holdout, holdout_posts and blind_posts_3 still are. For each
 file and category: precision and recall of each edition, and how many positives the lexicon-only
 packs miss that each classifier edition catches. Writes bench/out/seed_holdout.json.
 """

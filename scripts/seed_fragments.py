@@ -248,6 +248,13 @@ NEGATIVE = [
     "Hiring: barista, $16/hour, apply in store, no fees ever.",
     "Selling my old bike for $120, message me if interested.",
     "Bàn chải điện này mình dùng tốt lắm, nhưng bài không có link hay mã gì đâu.",
+    # carriers', banks' and agencies' own notices and promotions (their own advertising, no deception)
+    "Nhà mạng tặng 20% giá trị thẻ nạp vào thứ Sáu hàng tuần cho thuê bao trả trước, chi tiết gọi tổng đài miễn phí.",
+    "Đăng ký gói data 5GB/ngày giá 90.000đ/tháng, soạn tin theo cú pháp gửi tổng đài hoặc đăng ký trên ứng dụng của nhà mạng.",
+    "Mở tài khoản trên app ngân hàng chỉ 5 phút, miễn phí chuyển tiền, nhận voucher khi nhập mã ưu đãi của chương trình.",
+    "Ví điện tử hoàn 10% khi thanh toán hóa đơn điện nước trong tháng này, chương trình áp dụng cho tài khoản đã định danh.",
+    "Cơ quan bảo hiểm xã hội thông báo đã tiếp nhận hồ sơ, vui lòng mang giấy tờ tùy thân đến cơ quan gần nhất để hoàn tất.",
+    "Your mobile plan: add 10GB for $5 this weekend in the carrier app. Reply STOP to opt out.",
     "Hôm nay nấu canh chua cá lóc, ngon quá cả nhà ơi.",
     "Con gái lần đầu đi học, mẹ hồi hộp quá.",
     "Mưa to quá, kẹt xe cả tiếng ở Hàng Xanh.",

@@ -110,7 +110,9 @@ def test_without_the_gate_the_same_lines_are_flagged(tmp_path: Path) -> None:
     # min_content_words: 0 turns the gate off; the classifiers then flag the lines the gate keeps out.
     results, summary = _scan(tmp_path, BARE, str(_ungated_packs(tmp_path / "ungated")))
     flagged = {BARE[int(r["post_id"][2:])] for r in results if r["flagged"]}
-    assert {"ib zalo 0912 345 678", "Ai cần thì alo 0977.888.999 nha"} <= flagged
+    # Which bare lines an ungated classifier flags depends on its training data (the 2026-11-27
+    # retraining with the read blind sets stopped flagging "Ai cần thì alo …"); that some are is the point.
+    assert "ib zalo 0912 345 678" in flagged and len(flagged) >= 2, flagged
     for r in results:  # each of them by its classifier
         assert not r["flagged"] or any(f["signal"] == "classifier" for f in r["findings"]), r
     assert summary["stages"]["classifier"]["posts"] >= 10
