@@ -278,6 +278,77 @@ def test_gambling_posts_that_are_nothing_more(detector: Detector) -> None:
     assert result["categories"]["gambling"] and not result["categories"]["scam"], result["category_scores"]
 
 
+# Blind set 9 (2026-11-27, the hard set: slang, indirect offers, Taglish and Indian English, rarer
+# mechanisms) was measured once unread (0.744 macro-F1) and then read for one round of pack
+# changes. These are its mechanisms and their near misses in our own words, not its posts.
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        ('Tối nay mở bàn phỏm online 200k một ván, ai về nhất ăn hết pot, ck trước cho mình để giữ ghế nha.', 'gambling', True),
+        ('Hội tá lả online thiếu 2 slot, buy in 500k, thắng là chuyển khoản liền, ib em.', 'gambling', True),
+        ('Sảnh live có dealer mới, cược tối thiểu 20k, nhắn page nhận 50k chơi thử.', 'gambling', True),
+        ('Phân tích nhịp cầu bệt hôm nay, ae cần cổng uy tín thì để lại cmt, admin gửi link kèm hướng dẫn nạp.', 'gambling', True),
+        ('Chốt số MB hôm nay 27 - 72, ae theo thì ck vào stk cũ, ghi rõ tên nha.', 'gambling', True),
+        ('Sunday acca is live at 18/1, the bookie with the boosted odds is the link in my bio.', 'gambling', True),
+        ('Satta matka result tips daily, jodi and panna, contact on WhatsApp for the full game.', 'gambling', True),
+        ('Color game tonight, min bet 10 pesos, DM me for your player account and GCash payout.', 'gambling', True),
+        ('Mini game đoán số 2 chữ số theo giải đặc biệt, trúng ăn 75 lần, đóng tiền qua momo.', 'gambling', True),
+        ('Đọc báo vụ nhóm soi cầu lừa người già mà sợ, ai có bố mẹ mê lô đề thì nhắc giùm nha.', 'gambling', False),
+        ('Cả nhà ngồi chơi phỏm ngày Tết cho vui, ai thua thì rửa bát.', 'gambling', False),
+        ("Highlights of last night's match: the bookies had Arsenal as favourites but Chelsea won 2-1.", 'gambling', False),
+        ('Xin chào, mình cần tìm người đánh cầu lông buổi tối ở quận 7, ai quan tâm ib nhé.', 'gambling', False),
+        ('Congratulations! You have been selected as one of our 5 lucky winners of an iPhone 16. Send ₱1,800 for processing via GCash to receive it today.', 'scam', True),
+        ("Anyone else get the 'you've been selected as one of our winners, send $20 for processing' text? Blocked and reported.", 'scam', False),
+        ('Part-time job: you pay for the orders first with your own money, then get it back plus 15% commission within minutes. DM me to start.', 'scam', True),
+        ('Việc online: em tự thanh toán đơn trước rồi được hoàn gốc + hoa hồng 10% ngay. Nhắn tin em hướng dẫn nha.', 'scam', True),
+        ('Coin mới này chắc chắn x20 trong tháng, vào nhóm VIP phí 1 lần 3tr, chỉ còn 10 slot, ib mình.', 'scam', True),
+        ('Bitcoin hôm nay tăng 5%, nhiều chuyên gia cho rằng giá sẽ x2 trong năm tới nhưng cũng có thể giảm mạnh. Nhà đầu tư cần thận trọng.', 'scam', False),
+        ("My mentor taught me her forex strategy, I'm up 250% in two months. Comment 'INFO' and I'll send you her contact.", 'scam', True),
+        ('Khóa học trading miễn phí buổi đầu, ai muốn học thì comment mình gửi lịch học nhé. Lưu ý trading có rủi ro, không ai cam kết lợi nhuận.', 'scam', False),
+        ('Anh ấy dạy em đọc lệnh vàng, từ 10 triệu giờ tài khoản em đã lên 80 triệu sau 1 tháng. Ai muốn thì kết bạn nhắn tin em giới thiệu.', 'scam', True),
+        ('Your electricity will be disconnected tonight due to an unpaid bill. Call the number below immediately to avoid disconnection.', 'scam', True),
+        ('Thông báo lịch cắt điện ngày 5/11 tại xã An Phú do bảo trì. Điện lực không yêu cầu khách hàng chuyển khoản qua điện thoại.', 'scam', False),
+        ('Bị lừa tiền qua mạng? Đội ngũ luật sư của chúng tôi thu hồi được tới 85% số tiền, chỉ tính phí khi thành công. Liên hệ zalo 0912345678.', 'scam', True),
+        ('Nick Facebook bị khoá, bị hack? Mình lấy lại trong vòng 2h, gửi mình email và mật khẩu cũ là được, phí tuỳ trường hợp, inbox.', 'scam', True),
+        ('Cháu bé bị bỏng nặng cần phẫu thuật gấp, mọi tấm lòng hảo tâm xin chuyển vào tài khoản cá nhân của mình để mình mang vào viện.', 'scam', True),
+        ('Tool dự đoán baccarat chính xác 95%, giá 2tr trọn đời, không thắng hoàn tiền, inbox mua.', 'scam', True),
+        ('Bán tool dự đoán tài xỉu? Toàn lừa đảo, mình mất 50 triệu rồi, ae đừng tin.', 'scam', False),
+        ('Xem Bazi / tứ trụ cho năm mới, luận sự nghiệp và tình duyên. 500k một lá số, inbox để đặt lịch.', 'superstition_service', True),
+        ('Akashic record session to find your soul purpose, 75 SGD per session, book via Zoom.', 'superstition_service', True),
+        ('Authentic agimat from Siquijor, protects against evil spirits. ₱850 each, PM for price on bulk, COD available.', 'superstition_service', True),
+        ('Pandit ji will perform manglik dosh nivaran puja for your marriage. Dakshina ₹1500, pay via UPI.', 'superstition_service', True),
+        ('Lá bùa hộ mệnh thầy làm tại chùa Thái, đeo trong người tránh tai ương, 350k một lá, freeship toàn quốc.', 'superstition_service', True),
+        ('Sim phong thủy hợp mệnh giúp làm ăn phát đạt, bình giải miễn phí, giá chỉ từ 299k, để lại sđt em gọi tư vấn.', 'superstition_service', True),
+        ('Vòng đá mặt trăng đã được thanh tẩy dưới trăng rằm, hút tài lộc. Link mua ở bình luận, nhập mã LUCKY20 giảm thêm.', 'superstition_service', True),
+        ('Tối nay mình rút 1 lá free cho 10 bạn đầu tiên, muốn trải 12 lá chi tiết thì ghé shop, có nhiều gói từ 150k.', 'superstition_service', True),
+        ('Angel reading with channeled messages from your guides, $25 via PayPal, DM me.', 'superstition_service', True),
+        ('Hôm qua đi xem bói với đứa bạn mất 200k, ông thầy bảo năm sau lấy chồng, kể cho vui chứ mình không tin lắm.', 'superstition_service', False),
+        ("Tried a tarot reading at the fair for a laugh, £10 and she said I'd meet a tall stranger. Lol.", 'superstition_service', False),
+        ('Bộ bài tarot 78 lá mới về, giá 250k, freeship toàn quốc.', 'superstition_service', False),
+        ('Vòng tay bạc cho bé, giá 199k, freeship, link mua ở bình luận.', 'superstition_service', False),
+        ('Cảnh báo: nhiều trang bán lá bùa hộ mệnh giá vài trăm nghìn, công an khuyến cáo người dân đừng tin.', 'superstition_service', False),
+        ('Váy maxi đi biển của mình nè, mặc siêu mát. Link shopee ở bio nha các bạn, size nào cũng còn.', 'undisclosed_ad', True),
+        ('Bộ nồi chống dính này nấu gì cũng ngon, link lazada mình để dưới bình luận luôn nha.', 'undisclosed_ad', True),
+        ('Top 5 wireless earbuds I tested this year. Purchase links in the description, prices change daily.', 'undisclosed_ad', True),
+        ('Quạt mini cầm tay xinh xỉu, chưa đến 150k thôi, bấm giỏ vàng dưới video là mua được nha.', 'undisclosed_ad', True),
+        ('Cả nhà tải app đọc sách này đi, nhập mã của mình là được 3 tháng premium miễn phí đó.', 'undisclosed_ad', True),
+        ('Đi làm đẹp ở spa này rất ưng, mọi người báo tên mình khi nhắn shop để được giảm 15% nha.', 'undisclosed_ad', True),
+        ('Tối nào mình cũng nổ hũ trên app này, ai muốn chơi cùng thì đăng ký link ở bio, nhập mã TUNG99 nhận thưởng.', 'undisclosed_ad', True),
+        ('This foam roller is my secret for sore legs after runs. Code KAYLA20 gets you 20% off this week.', 'undisclosed_ad', True),
+        ('Streaming my whole morning routine today, the serum I use is back in stock, tap the shop icon to grab it.', 'undisclosed_ad', True),
+        ('Cửa hàng chính hãng Nhà Xanh giảm 25% tất cả sản phẩm tuần này, freeship toàn quốc, đặt ngay tại link bên dưới!', 'undisclosed_ad', False),
+        ('Handmade soy candles, $18 each, shop link in bio, we ship nationwide.', 'undisclosed_ad', False),
+        ('Chợ gần nhà giảm giá rau củ 30% sáng nay, ai cần mua thì ghé sớm kẻo hết.', 'undisclosed_ad', False),
+        ('Link đăng ký tiêm vắc xin cho trẻ ở phường mình đây nha mọi người: https://tiemchung.gov.vn/dang-ky', 'undisclosed_ad', False),
+        ('Tối nay mình stream Liên Quân, ai muốn chơi cùng thì nhập mã phòng 4821 lúc 9h nha.', 'undisclosed_ad', False),
+        ('Nhà cái uy tín số 1, đăng ký qua link trong mô tả, nạp đầu tặng 100%, anh em vào chơi ngay.', 'undisclosed_ad', False),
+    ],
+)
+def test_blind_set_9_mechanisms_in_our_own_words(detector: Detector, text: str, category: str, expected: bool) -> None:
+    result = detector.detect_text(text)
+    assert result["categories"][category] is expected, (result["category_scores"], [f["excerpt"] for f in result["findings"]])
+
+
 def test_blind_posts_keep_their_bar() -> None:
     # tests/data/blind_posts.jsonl, blind_posts_2.jsonl and blind_posts_4.jsonl were written from the
     # published criteria by engineers who had not read the packs (BENCHMARKS.md); their misses have
@@ -303,6 +374,13 @@ def test_blind_posts_keep_their_bar() -> None:
     # round): a drop below 0.90 is a regression.
     res = evaluate(str(here / "blind_posts_3.jsonl"))
     assert res["macro_f1"] >= 0.90, res["per_class"]
+    # blind set 9, the hard set: 0.744 unread (2026-11-27), 0.980 after one round of reading it
+    res = evaluate(str(here / "blind_posts_9.jsonl"))
+    assert res["macro_f1"] >= 0.95, res["per_class"]
+    # blind set 8 is kept unread like blind set 3: 0.929 at the start of 2026-11-27's last session,
+    # 0.935 after the classifiers were retrained, 0.947 after blind set 9's round
+    res = evaluate(str(here / "blind_posts_8.jsonl"))
+    assert res["macro_f1"] >= 0.92, res["per_class"]
 
 
 NESTED = """

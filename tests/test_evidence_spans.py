@@ -46,7 +46,9 @@ def _posts() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def learned() -> Detector:
-    return Detector(load_packs(["learned"]))
+    # every stage runs (no cascade): a post the lexicon now catches on its own (seedho:8's `lá bùa`,
+    # a term since blind set 9) still shows what the classifier would give as evidence
+    return Detector(load_packs(["learned"]), cascade=False)
 
 
 def _alone_is_stop(excerpt: str, text: str = "") -> bool:
@@ -121,8 +123,10 @@ def test_scan_output_spans_point_at_the_post_as_written(tmp_path) -> None:
     results = {r["post_id"]: r for r in load_jsonl(out)}
     for pid in ids:
         found = [f for f in results[pid]["findings"] if f["signal"] == "classifier"]
-        assert found, pid
-        for f in found:
+        # the lá bùa post is flagged by the lexicon alone since blind set 9 (2026-11-27): the scan's
+        # cascade then never asks the classifier, and its findings are the lexicon's
+        assert found or pid == "seedho:8", pid
+        for f in found or results[pid]["findings"]:
             assert texts[pid][f["start"]:f["end"]] == f["excerpt"] and not _alone_is_stop(f["excerpt"], texts[pid])
     # the lá bùa post: the amulet is named whole, and the unaccented post keeps its phrases
     assert any("lá bùa" in f["excerpt"] for f in results["seedho:8"]["findings"])
