@@ -8,7 +8,7 @@ case, diacritics dropped, emoji), plus the labeled posts of examples/posts.jsonl
 sets that have already been read for pack changes (READ_BLIND below: posts written by helpers who
 saw only the published criteria, so their wording is not ours). Never trained on:
 learn_data/seed_holdout.jsonl, tests/data/holdout_posts.jsonl and the blind sets kept unread
-(tests/data/blind_posts_3.jsonl and any set not yet measured).
+(tests/data/blind_posts_3.jsonl, blind_posts_8.jsonl and any set not yet measured).
 Each category gets a binary model (1 = the post breaks the category) trained by the same code as
 `trustwatch train` (cross-validated settings, calibrated probabilities); the same model can be made
 with `trustwatch train learn_data/seed_train.jsonl --label-col scam --out DIR`.
@@ -30,11 +30,11 @@ import seed_fragments as F
 CATEGORIES = ["superstition_service", "scam", "undisclosed_ad", "gambling"]
 N_POSITIVE = 320  # generated positives per category
 SEED = 2026
-N_FEATURES = 1 << 18
+N_FEATURES = 1 << 18  # small artifacts; the seed data has far fewer distinct n-grams
 # Blind sets measured unread first and then read for pack changes (tests/test_detect.py keeps their
-# bars); blind_posts_3.jsonl is never read and never trained on.
+# bars); blind_posts_3.jsonl and blind_posts_8.jsonl are never read and never trained on.
 READ_BLIND = ["blind_posts.jsonl", "blind_posts_2.jsonl", "blind_posts_4.jsonl", "blind_posts_5.jsonl",
-              "blind_posts_6.jsonl", "blind_posts_7.jsonl"]  # small artifacts; the seed data has far fewer distinct n-grams
+              "blind_posts_6.jsonl", "blind_posts_7.jsonl", "blind_posts_9.jsonl", "blind_posts_10.jsonl"]
 
 
 def strip_marks(text: str) -> str:

@@ -232,6 +232,10 @@ NEGATIVE = [
     "Việt Nam thắng Thái Lan 2-1, người hâm mộ xuống đường ăn mừng.",
     "Highlights: Arsenal 3-1 Chelsea, what a match tonight.",
     "Cả nhóm chơi bài tiến lên ngày Tết cho vui, không ăn tiền.",
+    # ordinary mobile games: gift codes and newcomer gifts are not gambling
+    "Game nhập vai mới mở máy chủ, đồ họa 3D đẹp, nhập giftcode nhận quà tân thủ, tải game tại link.",
+    "Ra mắt game chiến thuật mới, tặng code tân thủ gồm vàng và trang bị, không nạp vẫn chơi tốt.",
+    "New RPG launches this week: free starter pack with code HERO2026, download it on the app store.",
     # disclosed ads, honest reviews, shops, jobs, services
     "Review thật: kem này mình tự mua, dùng được nhưng hơi bết, không có link nhé.",
     "Shop Hoa Mai chính thức: váy công sở giá 350k, ship toàn quốc, hotline 0912 345 678.",

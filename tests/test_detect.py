@@ -349,6 +349,49 @@ def test_blind_set_9_mechanisms_in_our_own_words(detector: Detector, text: str, 
     assert result["categories"][category] is expected, (result["category_scores"], [f["excerpt"] for f in result["findings"]])
 
 
+# Blind set 10 (2026-11-27, a mixed feed with long posts) was measured once unread (0.920 with the
+# packs after the classifiers' retraining) and then read for a second round; its mechanisms and
+# near misses in our own words.
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        ('Mẹ ơi con bị tai nạn đang nằm viện, mẹ chuyển ngay 15 triệu vào số 0123 4567 8910 cho bác sĩ giúp con, đừng gọi con đang mổ', 'scam', True),
+        ('The spirits demand an offering of $200 in Google Play cards to lift the curse. Buy them today, send me the codes by DM and tell nobody.', 'scam', True),
+        ('Thầy thấy nhà em có vong theo, phải làm lễ giải hạn 3 triệu. Em đọc cho thầy mã OTP vừa nhắn về máy để thầy ghi sớ, liên hệ Zalo 0912 345 678.', 'scam', True),
+        ('Our VIP team places all the bets for you on a partner sportsbook. Deposit 300 USDT and get 3x in a week, DM now, only 5 slots left.', 'scam', True),
+        ('Nhóm kéo tài xỉu, admin vào lệnh anh em chỉ việc theo, thua admin đền 100% vốn. Nạp tối thiểu 1 triệu qua link nhóm, liên hệ Zalo 0987 654 321.', 'scam', True),
+        ('Tôi là cán bộ điều tra, tài khoản của anh liên quan đến đường dây rửa tiền. Anh phải chuyển toàn bộ số dư vào tài khoản tạm giữ số 1903 1234 5678, tuyệt đối không thông báo cho người thân, nếu không hợp tác sẽ bị bắt tạm giam.', 'scam', True),
+        ('Thông báo: phường hỗ trợ kích hoạt VNeID miễn phí tại trụ sở. Không có nhân viên nào đi thu tiền tại nhà hay gọi điện xin mã OTP.', 'scam', False),
+        ('My grandpa lost $25,000 to a fake investment advisor on WhatsApp. They made him pay a release fee to withdraw. No legitimate platform charges you to take out your own money. Please warn your family.', 'scam', False),
+        ('Bạch thủ lô hôm nay 27, song thủ 38-83. Ai cần số VIP chuyển khoản 300k vào STK 123456789 Vietcombank rồi nhắn Zalo 0938 111 222 để nhận số trước 15h.', 'scam', False),
+        ('Thầy nhận làm lễ giải hạn, lễ từ 2 triệu, có nhận làm lễ từ xa cho gia chủ ở nước ngoài. Liên hệ Zalo 0987 111 222 gặp thầy.', 'scam', False),
+        ('Ngân hàng khuyến cáo: tuyệt đối không cung cấp mã OTP vừa nhận cho bất kỳ ai, kể cả người xưng là nhân viên ngân hàng, qua Zalo hay điện thoại.', 'scam', False),
+        ('Use the discount code we just sent to your inbox for 20% off our new serum, link in bio!', 'scam', False),
+        ('may hut bui cam tay nay xin lam, 299k, nhan vao gio hang nha', 'undisclosed_ad', True),
+        ('quat mini nay em dung 3 thang roi ma van chay ngon, gia 149k, bam vo gio hang nhe', 'undisclosed_ad', True),
+        ("Obsessed with this $9 brow gel, honestly better than the pricey one, it's on my showcase 💅", 'undisclosed_ad', True),
+        ('Tối thứ 6 mình live sale đồ skincare nha, toàn món mình đang dùng, deal độc quyền chỉ có trên live, số lượng có hạn', 'undisclosed_ad', True),
+        ('Váy maxi đi biển xinh hết nấc 🌊 link ở bio nha cả nhà', 'undisclosed_ad', True),
+        ('Bộ nồi inox này mình mua ở tiệm Gia Dụng Hoa, nấu bền lắm. Mọi người nhắn shop báo tên "Ngọc Nội Trợ" để được giảm 10% nha, link shop mình để ở story', 'undisclosed_ad', True),
+        ('Tối qua ăn đậm 5 củ nhờ tài xỉu 😎 anh em vào chơi thì vô link bio của tôi, nhập mã KHANHVIP nhận thêm 50k', 'undisclosed_ad', True),
+        ('Cháu nào mua ghế massage cho ông bà thì bấm link bác để dưới bình luận, giá 3.990.000đ nha', 'undisclosed_ad', True),
+        ('Nước mắm Phú Quốc nhà làm ngon bá cháy, ai muốn mua thì nhắn tin Tư, Tư gửi link, có mã giảm giá 20k nữa nè', 'undisclosed_ad', True),
+        ('Link aff nha cả nhà, mình có hoa hồng nhỏ nếu mua qua link, giá không đổi. Bàn phím này mình dùng 4 tháng rồi, gõ êm, link ở bio', 'undisclosed_ad', False),
+        ('Cần người làm online tại nhà: đặt đơn ảo trên Shopee giúp shop tăng tương tác, ứng trước tiền hàng sẽ được hoàn lại kèm hoa hồng, ib mình gửi link nhóm', 'undisclosed_ad', False),
+        ('Gói đọc bản đồ sao 1:1 giá ưu đãi 690k (giá gốc 990k), form đăng ký ở link bio, thanh toán qua VietQR sau khi điền form', 'undisclosed_ad', False),
+        ('Shop mình tối nay live sale đồ gia dụng, đồng giá 99k, ship toàn quốc, quý khách nhớ vào xem nha', 'undisclosed_ad', False),
+        ('Mình tự mua quạt mini này bằng tiền túi, dùng 3 tháng thấy ổn, không có link gì đâu nha cả nhà', 'undisclosed_ad', False),
+        ('Slot đang nổ liên tục tối nay, ai muốn link chơi thì cmt, page gửi liền', 'gambling', True),
+        ('Game nhập vai mới ra mắt, đồ họa đẹp, PK cực cuốn, nhập giftcode nhận quà tân thủ tại link', 'gambling', False),
+        ('A court in Manila has jailed five people who ran an illegal online casino, police said.', 'gambling', False),
+        ('Live bói bài tarot nè cả nhà, tặng 1 bông hồng là được xem 1 câu hỏi nha', 'superstition_service', True),
+    ],
+)
+def test_blind_set_10_mechanisms_in_our_own_words(detector: Detector, text: str, category: str, expected: bool) -> None:
+    result = detector.detect_text(text)
+    assert result["categories"][category] is expected, (result["category_scores"], [f["excerpt"] for f in result["findings"]])
+
+
 def test_blind_posts_keep_their_bar() -> None:
     # tests/data/blind_posts.jsonl, blind_posts_2.jsonl and blind_posts_4.jsonl were written from the
     # published criteria by engineers who had not read the packs (BENCHMARKS.md); their misses have
@@ -378,9 +421,14 @@ def test_blind_posts_keep_their_bar() -> None:
     res = evaluate(str(here / "blind_posts_9.jsonl"))
     assert res["macro_f1"] >= 0.95, res["per_class"]
     # blind set 8 is kept unread like blind set 3: 0.929 at the start of 2026-11-27's last session,
-    # 0.935 after the classifiers were retrained, 0.947 after blind set 9's round
+    # 0.935 after the classifiers were retrained, 0.947 after blind set 9's round, 0.950 after blind
+    # set 10's
     res = evaluate(str(here / "blind_posts_8.jsonl"))
     assert res["macro_f1"] >= 0.92, res["per_class"]
+    # blind set 10: 0.914 with the session-start packs, 0.920 unread after the retraining, 0.922 after
+    # blind set 9's round, then read: 0.993
+    res = evaluate(str(here / "blind_posts_10.jsonl"))
+    assert res["macro_f1"] >= 0.96, res["per_class"]
 
 
 NESTED = """
