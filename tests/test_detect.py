@@ -379,7 +379,31 @@ BLIND_10_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "category", "expected"), BLIND_9_CASES + BLIND_10_CASES)
+# A review of those two rounds (2026-11-27) wrote ordinary posts against the new terms and found
+# false flags (data recovery, cashback, outage notices, mooncakes, Uno, a grower's live sale, an
+# author's own buy links, a pot-prize tournament, a charity's "nhịp cầu nhân ái") and two gambling
+# ads that the new video-game context vetoed; each is fixed and kept here.
+REVIEW_CASES = [
+    ('Phục hồi dữ liệu ổ cứng bị hỏng, lấy lại đến 95% dữ liệu, liên hệ 0912 345 678 để được báo giá.', 'scam', False),
+    ('Mở thẻ tín dụng mới, hoàn lại đến 10% khi chi tiêu cuối tuần, đăng ký tại link bên dưới.', 'scam', False),
+    ('Thông báo: dịch vụ Internet Banking sẽ được khôi phục trong 2 giờ tới, mọi thắc mắc gọi hotline 1900 1234.', 'scam', False),
+    ('Scheduled maintenance: water service will be disconnected on Saturday 8am-2pm in Zone 3, full schedule at the link below.', 'scam', False),
+    ('AI football prediction app for fun leagues, $4.99 one-time, no gambling involved.', 'scam', False),
+    ("Anyone have Shein promo codes? Send me the codes please, I'll share mine back.", 'scam', False),
+    ('Bánh trung thu nhà làm, cả nhà quây quần dưới trăng rằm, hộp 4 bánh 280k, freeship nội thành.', 'superstition_service', False),
+    ('The four pillars of a healthy life: sleep, food, movement, connection. Coaching is $120, pm me.', 'superstition_service', False),
+    ('Uno luật mới: rút bài +4 là phải rút 4 lá, ai rút 1 lá mà không có thì mất lượt. Bộ bài 89k, freeship.', 'superstition_service', False),
+    ('Áo thun in hình mèo hộ mệnh dễ thương, giá 150k, freeship toàn quốc, ghé shop nha.', 'superstition_service', False),
+    ('Cô bán rau sạch vườn nhà, tối nay live sale chốt đơn nhé cả nhà, rau cải 20k/bó.', 'undisclosed_ad', False),
+    ('My debut novel is finally out! Buy links are in the description, thank you all for the support.', 'undisclosed_ad', False),
+    ('Đây là link của tôi về nghiên cứu giấc ngủ trên tạp chí, mọi người đọc ở phần bình luận nhé.', 'undisclosed_ad', False),
+    ('Valorant community tournament, buy-in $5 per player, winner takes the pot. DM me to register your team.', 'gambling', False),
+    ('Nhịp cầu nhân ái kỳ này giúp bà con vùng lũ về bờ an toàn, đóng góp xin chuyển khoản về số tài khoản của quỹ.', 'gambling', False),
+    ('Game bắn cá đổi thưởng đồ họa 3D cực đẹp, PK nảy lửa, nạp 50k tặng 100k, link chơi ở bio.', 'gambling', True),
+    ('Game nhập vai đổi thưởng tiền thật, nạp 100k tặng 200k, rút tiền về ATM 5 phút, link tải ở bio.', 'gambling', True),
+]
+
+@pytest.mark.parametrize(("text", "category", "expected"), BLIND_9_CASES + BLIND_10_CASES + REVIEW_CASES)
 def test_blind_set_mechanisms_in_our_own_words(detector: Detector, text: str, category: str, expected: bool) -> None:
     result = detector.detect_text(text)
     assert result["categories"][category] is expected, (result["category_scores"], [f["excerpt"] for f in result["findings"]])
@@ -411,7 +435,8 @@ def test_blind_posts_keep_their_bar() -> None:
     # round): a drop below 0.90 is a regression.
     res = evaluate(str(here / "blind_posts_3.jsonl"))
     assert res["macro_f1"] >= 0.90, res["per_class"]
-    # blind set 9, the hard set: 0.744 unread (2026-11-27), 0.980 after one round of reading it
+    # blind set 9, the hard set: 0.744 unread (2026-11-27), 0.980 after one round of reading it,
+    # 0.964 after the review's fixes
     res = evaluate(str(here / "blind_posts_9.jsonl"))
     assert res["macro_f1"] >= 0.95, res["per_class"]
     # blind set 8 is kept unread like blind set 3: 0.929 at the start of 2026-11-27's last session,
