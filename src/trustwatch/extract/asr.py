@@ -180,8 +180,14 @@ class WhisperASR(Extractor):
                 no_speech_threshold=None if self.settings.asr_vad else 0.6,
                 **self.decoding,
             )
+            # Whisper's last timestamp token can overshoot the audio (a segment "ending" at 6.7 s of
+            # a 5.6-s clip, seen on a fresh install on 2026-11-27 where the same code passed the day
+            # before: a dependency changed under it): a segment ends
+            # where the audio does at the latest.
+            end_of_audio = float(info.duration)
             out = [
-                Segment(f"asr@{s.start + offset:.1f}s", s.text.strip(), round(s.start + offset, 2), round(s.end + offset, 2))
+                Segment(f"asr@{s.start + offset:.1f}s", s.text.strip(), round(s.start + offset, 2),
+                        round(min(s.end, end_of_audio) + offset, 2))
                 for s in segments
                 if s.text.strip()
             ]
