@@ -9,7 +9,7 @@ from pathlib import Path
 PRICE_LIST = ["BẢNG GIÁ DỊCH VỤ", "Xem bói tình duyên: 300k/lần", "Giải hạn, cắt duyên âm: 2 triệu", "Liên hệ Zalo 0912 345 678"]
 OFFER = ["Xem bói tarot 200k/lần", "Giải hạn, trục vong", "Liên hệ Zalo 0987 654 321"]
 GREETING = ["Chúc mừng năm mới", "An khang thịnh vượng"]
-SPEECH_EN = "Book a tarot reading today. Send a bank transfer of fifty dollars and we will remove your bad luck."
+SPEECH_EN = "Book your tarot reading today. Send a bank transfer of fifty dollars and we will remove your bad luck."
 SPEECH_VI = "Xin chào các bạn, hôm nay trời đẹp quá."
 
 
