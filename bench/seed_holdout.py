@@ -12,8 +12,9 @@ the same way on 2026-11-27; read for tuning later that day), tests/data/blind_po
 same; measured once unread, then read), tests/data/blind_posts_5.jsonl, blind_posts_6.jsonl and blind_posts_7.jsonl (the
 same, 2026-11-27 evening) and tests/data/blind_posts_3.jsonl (written the same way on 2026-11-27, measured only,
 never read for tuning). Since 2026-11-27 (late) the seed classifiers are also trained on the read
-blind sets (1, 2, 4, 5, 6, 7; scripts/build_seed_classifiers.py), so on those files the classifier
-editions' figures are not held-out ones; seed_holdout, holdout_posts and blind_posts_3 still are. For each
+blind sets (READ_BLIND in scripts/build_seed_classifiers.py: 1, 2, 4-7, 9, 10), so on those files the
+classifier editions' figures are not held-out ones; seed_holdout, holdout_posts, blind_posts_3 and
+blind_posts_8 (pass it as an argument) still are. For each
 file and category: precision and recall of each edition, and how many positives the lexicon-only
 packs miss that each classifier edition catches. Writes bench/out/seed_holdout.json.
 """

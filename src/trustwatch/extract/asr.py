@@ -180,10 +180,9 @@ class WhisperASR(Extractor):
                 no_speech_threshold=None if self.settings.asr_vad else 0.6,
                 **self.decoding,
             )
-            # Whisper's last timestamp token can overshoot the audio (a segment "ending" at 6.7 s of
-            # a 5.6-s clip, seen on a fresh install on 2026-11-27 where the same code passed the day
-            # before: a dependency changed under it): a segment ends
-            # where the audio does at the latest.
+            # Whisper's last timestamp token can overshoot the audio (a segment "ending" at 6.7 s of a
+            # 5.6-s clip, seen on 2026-11-27 on an AMD EPYC without AVX-512, where the same code and
+            # package versions had passed on another machine): a segment ends where the audio does.
             end_of_audio = float(info.duration)
             out = [
                 Segment(f"asr@{s.start + offset:.1f}s", s.text.strip(), round(s.start + offset, 2),
